@@ -1,0 +1,13 @@
+"""MNIST, MLP teacher -> MLP student by knowledge distillation (PAPER.md "Scenario 1").
+
+  python main.py --config=configs/mnist_mlp_to_mlp.py --workdir=runs/mlp_to_mlp
+  python main.py --config=configs/mnist_mlp_to_mlp.py:quick --workdir=runs/mlp_to_mlp_quick
+
+The teacher is read from (or first trained into) runs/mnist_mlp (runs/mnist_mlp_quick for :quick).
+Hyperparameters and teacher mode: see inductive_kd.config.mnist_distill.
+"""
+from inductive_kd import config as config_lib
+
+
+def get_config(arg=None):
+  return config_lib.mnist_distill("mlp", "mlp", arg)

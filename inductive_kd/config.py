@@ -1,0 +1,273 @@
+"""The config schema shared by every experiment, its validation, and loading config files.
+
+Each file in configs/ starts from `base_config()` and changes values; `validate` then rejects keys
+the schema does not know (with the nearest valid key) and impossible values, so a typo fails at
+load time in one line instead of deep inside a training run.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import os
+from pathlib import Path
+
+import ml_collections
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class ConfigError(ValueError):
+  """A config key or value is invalid; the message says what to change."""
+
+
+def base_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.name = ""                     # Experiment name, written to results.json.
+  c.seed = 0                      # Init, dropout and data-order seed.
+  c.num_seeds = 1                 # Reserved for vmapped seeds; only 1 is supported now.
+  c.distributed = "off"           # 'off' | 'auto' (jax.distributed.initialize()).
+
+  c.model = ml_collections.ConfigDict()
+  c.model.name = "mlp"            # A name in inductive_kd.models; other keys are its fields.
+
+  c.data = ml_collections.ConfigDict()
+  c.data.name = "mnist"
+  c.data.source = "auto"          # 'auto' | 'idx' | 'tfds'
+  c.data.path = ""                # Folder with the IDX files; '' = the repository's data/mnist.
+  c.data.tfds_data_dir = ""
+  c.data.cache_dir = ""           # Where corrupted test sets are cached; '' = <repo>/cache.
+  c.data.train_limit = 0          # Use only the first N training examples (0 = all); for tests.
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.shifted = "translate,scale"  # Comma-separated MNIST-C names, 'all' or ''.
+  c.eval.shifted_source = "project"        # 'project' (our implementation) | 'tfds'.
+  c.eval.corruption_seed = 0
+  c.eval.every_steps = 0          # 0 = once per epoch.
+  c.eval.batch_size = 1000
+  c.eval.limit = 0                # Evaluate on the first N test examples only (0 = all).
+  c.eval.ece_bins = 15
+
+  c.optim = ml_collections.ConfigDict()
+  c.optim.name = "adam"           # 'adam' | 'radam'
+  c.optim.learning_rate = 1e-4
+  c.optim.schedule = "constant"   # 'constant' | 'exponential' | 'cosine_restarts'
+  c.optim.decay_steps = 10000
+  c.optim.decay_rate = 0.96       # exponential: rate per decay_steps; cosine_restarts: m_mul.
+  c.optim.warmup_steps = 0
+  c.optim.hold_steps = 0
+  c.optim.t_mul = 5.0             # cosine_restarts period multiplier.
+  c.optim.alpha = 0.001           # cosine_restarts floor, as a fraction of the learning rate.
+  c.optim.b1 = 0.9
+  c.optim.b2 = 0.999
+  c.optim.eps = 1e-8
+  c.optim.clip_global_norm = 0.0  # 0 = off (the official clipnorm was a no-op in TF 2.1).
+  c.optim.l1 = 0.0                # Keras l1_l2 regulariser on `reg_leaves`.
+  c.optim.l2 = 0.0
+  c.optim.reg_leaves = ("kernel",)
+
+  c.train = ml_collections.ConfigDict()
+  c.train.batch_size = 128        # Global batch, split over all devices.
+  c.train.num_epochs = 400.0      # An epoch = floor(N / batch_size) steps, as the official code.
+  c.train.num_steps = 0           # > 0 overrides num_epochs.
+  c.train.log_every_steps = 100
+  c.train.checkpoint_every_steps = 0  # 0 = once per epoch.
+  c.train.max_checkpoints = 3
+  c.train.progress_every_secs = 20.0
+
+  c.teacher = ml_collections.ConfigDict()
+  c.teacher.config = ""           # '' = no teacher; else 'configs/mnist_cnn.py[:arg]'.
+  c.teacher.workdir = ""          # Relative paths are relative to the student workdir's parent.
+
+  c.distill = ml_collections.ConfigDict()
+  c.distill.temperature = 1.0
+  c.distill.gold_rate = 1.0       # Weight of the hard-label cross-entropy.
+  c.distill.distill_rate = 0.0    # Weight of the soft-target term.
+  c.distill.scale = "inverse_t2"  # 'inverse_t2' (official code) | 't2' (Hinton) | 'none'
+  c.distill.teacher_mode = "eval"  # 'train' (official: dropout on, BN batch stats) | 'eval'
+
+  c.analysis = ml_collections.ConfigDict()
+  c.analysis.probe_every = 0      # Save probe-set outputs every N steps (0 = off).
+  c.analysis.probe_size = 1000
+  return c
+
+
+def _flat_keys(cfg, prefix=""):
+  out = {}
+  for key, value in cfg.items():
+    if isinstance(value, ml_collections.ConfigDict) and key != "model":
+      out.update(_flat_keys(value, f"{prefix}{key}."))
+    else:
+      out[f"{prefix}{key}"] = value
+  return out
+
+
+def _fail(msg: str):
+  raise ConfigError(msg)
+
+
+def validate(config: ml_collections.ConfigDict, num_devices: int | None = None) -> None:
+  """Raises ConfigError (one line, naming the key) on unknown keys or impossible values."""
+  known = _flat_keys(base_config())
+  for key in _flat_keys(config):
+    if key not in known:
+      close = difflib.get_close_matches(key, list(known), n=1)
+      _fail(f"Unknown config key {key!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
+  c = config
+  choices = {
+      "data.source": ("auto", "idx", "tfds"), "optim.name": ("adam", "radam"),
+      "optim.schedule": ("constant", "exponential", "cosine_restarts"),
+      "distill.scale": ("inverse_t2", "t2", "none"), "distill.teacher_mode": ("train", "eval"),
+      "distributed": ("off", "auto"), "eval.shifted_source": ("project", "tfds"),
+  }
+  flat = _flat_keys(c)
+  for key, allowed in choices.items():
+    if flat[key] not in allowed:
+      _fail(f"config.{key}={flat[key]!r} is not one of {allowed}.")
+  positive = ["optim.learning_rate", "train.batch_size", "eval.batch_size", "optim.decay_steps",
+              "distill.temperature", "train.log_every_steps", "train.max_checkpoints"]
+  for key in positive:
+    if not flat[key] > 0:
+      _fail(f"config.{key} must be > 0, got {flat[key]!r}.")
+  for key in ["optim.l1", "optim.l2", "distill.gold_rate", "distill.distill_rate",
+              "train.num_steps", "optim.warmup_steps", "optim.hold_steps", "optim.clip_global_norm",
+              "eval.every_steps", "train.checkpoint_every_steps", "analysis.probe_every"]:
+    if flat[key] < 0:
+      _fail(f"config.{key} must be >= 0, got {flat[key]!r}.")
+  if c.train.num_steps == 0 and not c.train.num_epochs > 0:
+    _fail("Set config.train.num_epochs > 0 or config.train.num_steps > 0.")
+  if c.distill.gold_rate == 0 and c.distill.distill_rate == 0:
+    _fail("config.distill.gold_rate and distill_rate are both 0: the loss would be constant.")
+  if c.distill.distill_rate > 0 and not c.teacher.config:
+    _fail("config.distill.distill_rate > 0 needs a teacher: set config.teacher.config "
+          "(e.g. 'configs/mnist_cnn.py') and config.teacher.workdir.")
+  if c.teacher.config and not c.teacher.workdir:
+    _fail("config.teacher.config is set but config.teacher.workdir is empty.")
+  if c.num_seeds != 1:
+    _fail("config.num_seeds > 1 is not implemented yet; run one seed per workdir "
+          "(--config.seed=S).")
+  if num_devices is not None:
+    for key in ("train.batch_size", "eval.batch_size"):
+      if flat[key] % num_devices:
+        _fail(f"config.{key}={flat[key]} is not divisible by the {num_devices} devices; "
+              f"use a multiple of {num_devices}.")
+
+
+def split_config_arg(spec: str) -> tuple[Path, str | None]:
+  path, _, arg = spec.partition(":")
+  return Path(path), (arg or None)
+
+
+def resolve_config_path(path: Path) -> Path:
+  """Config paths are relative to the working directory, falling back to the repository root."""
+  if path.exists():
+    return path
+  if (REPO_ROOT / path).exists():
+    return REPO_ROOT / path
+  _fail(f"Config file {str(path)!r} not found (looked in {os.getcwd()} and {REPO_ROOT}).")
+
+
+def load_config_file(spec: str) -> ml_collections.ConfigDict:
+  """Loads 'path/to/config.py[:arg]' the way ml_collections' config_flags does."""
+  path, arg = split_config_arg(spec)
+  path = resolve_config_path(path)
+  module_spec = importlib.util.spec_from_file_location(f"_config_{path.stem}", path)
+  module = importlib.util.module_from_spec(module_spec)
+  module_spec.loader.exec_module(module)
+  return module.get_config(arg) if arg is not None else module.get_config()
+
+
+def parse_arg(arg: str | None, allowed: dict) -> dict:
+  """Parses a config-file arg 'quick' or 'k1=v1,k2=v2,quick' into a dict, checking the keys."""
+  out = {}
+  for part in filter(None, (arg or "").split(",")):
+    key, eq, value = part.partition("=")
+    if key not in allowed:
+      _fail(f"Unknown config arg {key!r}; valid: {', '.join(sorted(allowed))}.")
+    out[key] = value if eq else True
+  return out
+
+
+# --- The MNIST scenario (PAPER.md "Scenario 1", REFLECT.md §1) --------------------------------
+
+MNIST_MODELS = {
+    # Reflect `vcnn_mnist7`; L2 2e-9 on the conv and projector kernels (negligible, kept).
+    "cnn": dict(model=dict(name="cnn", filters=(128, 64, 64), maxout_size=(128, 64, 16),
+                           pool_size=((1, 1), (2, 2), (2, 2)), hidden_dropout_rate=0.3,
+                           input_dropout_rate=0.0), l1=0.0, l2=2e-9),
+    # Reflect `ff_mnist4`; L1 = L2 = 1e-5 on every Dense kernel (not negligible next to a KD loss
+    # divided by T² = 25).
+    "mlp": dict(model=dict(name="mlp", hidden_dims=(512, 128, 32), hidden_dropout_rate=0.1,
+                           input_dropout_rate=0.0), l1=1e-5, l2=1e-5),
+}
+
+
+def _mnist_common(model: str, quick: bool) -> ml_collections.ConfigDict:
+  c = base_config()
+  spec = MNIST_MODELS[model]
+  c.model = ml_collections.ConfigDict(spec["model"])
+  c.optim.l1, c.optim.l2 = spec["l1"], spec["l2"]
+  c.train.batch_size = 128
+  c.train.num_epochs = 400.0
+  if quick:
+    # The whole pipeline in well under 2 minutes on 2 CPU cores: a few steps, small evals.
+    c.train.batch_size = 64
+    c.train.num_steps = 60
+    c.train.log_every_steps = 20
+    c.eval.every_steps = 30
+    c.train.checkpoint_every_steps = 30
+    c.eval.limit = 1000
+    c.train.progress_every_secs = 5.0
+  return c
+
+
+def mnist_baseline(model: str, arg: str | None) -> ml_collections.ConfigDict:
+  """An independently trained MNIST model (also the teacher of the distillation runs).
+
+  The paper's teachers/baselines came from the 'online' runs: cross-entropy only, RAdam lr 1e-4
+  with exponential decay 0.96 per 10000 steps, no warm-up, 400 epochs, batch 128 (REFLECT.md §1.4).
+  """
+  opts = parse_arg(arg, {"quick": None})
+  c = _mnist_common(model, "quick" in opts)
+  c.name = f"mnist_{model}"
+  c.optim.name = "radam"
+  c.optim.learning_rate = 1e-4
+  c.optim.schedule = "exponential"
+  c.optim.decay_steps = 10000
+  c.optim.decay_rate = 0.96
+  if "quick" in opts:
+    c.optim.learning_rate = 1e-3
+  c.distill.gold_rate, c.distill.distill_rate = 1.0, 0.0
+  return c
+
+
+def mnist_distill(teacher: str, student: str, arg: str | None) -> ml_collections.ConfigDict:
+  """A student distilled from a frozen, pre-trained teacher (Reflect `pure_dstl5_4_crs_slw_3`).
+
+  T = 5, pure soft targets (distill rate 1, gold rate 0), loss × 1/T² as in the official code;
+  Adam lr 1e-4 (eps 1e-8) with Keras CosineDecayRestarts(first_decay_steps 200000, t_mul 5,
+  m_mul 0.2, alpha 0.001); 400 epochs at batch 128 end inside the first cosine period.
+  Teacher mode 'train' (dropout on, BatchNorm batch statistics): the official code's behaviour,
+  which the paper's numbers come from; pass --config.distill.teacher_mode=eval for textbook KD.
+  The teacher is the baseline run `configs/mnist_<teacher>.py` in the workdir `mnist_<teacher>`
+  beside the student's workdir; it is trained there first if absent.
+  """
+  opts = parse_arg(arg, {"quick": None})
+  quick = "quick" in opts
+  c = _mnist_common(student, quick)
+  c.name = f"mnist_{teacher}_to_{student}"
+  c.optim.name = "adam"
+  c.optim.learning_rate = 1e-4
+  c.optim.schedule = "cosine_restarts"
+  c.optim.decay_steps = 200000
+  c.optim.t_mul = 5.0
+  c.optim.decay_rate = 0.2
+  c.optim.alpha = 0.001
+  c.distill.temperature = 5.0
+  c.distill.gold_rate, c.distill.distill_rate = 0.0, 1.0
+  c.distill.scale = "inverse_t2"
+  c.distill.teacher_mode = "train"
+  c.teacher.config = f"configs/mnist_{teacher}.py" + (":quick" if quick else "")
+  c.teacher.workdir = f"mnist_{teacher}" + ("_quick" if quick else "")
+  if quick:
+    c.optim.learning_rate = 1e-3
+  return c

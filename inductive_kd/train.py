@@ -1,0 +1,305 @@
+"""The one training loop: TrainState, train_step, eval_step, train_and_evaluate.
+
+Every scenario and setup (no distillation, self-distillation, distillation from another
+architecture) runs through `train_and_evaluate`; they differ only by config. The step is one
+`jax.jit` over a data-parallel mesh (batch sharded, state replicated, state donated); the host only
+gathers the next batch's rows and never waits for the device except at log, eval and checkpoint
+boundaries.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from clu import metric_writers, periodic_actions
+
+from inductive_kd import checkpoint
+from inductive_kd import config as config_lib
+from inductive_kd import losses, models, optim, parallel, tasks, teacher as teacher_lib
+
+
+class TrainingError(RuntimeError):
+  """Training cannot go on (e.g. a non-finite loss); the message says what to change."""
+
+
+@flax.struct.dataclass
+class TrainState:
+  step: jax.Array
+  params: Any
+  batch_stats: Any
+  opt_state: Any
+  rng: jax.Array               # Dropout key of the run; step keys are fold_in(rng, step).
+  first_nonfinite: jax.Array   # -1, or the first step whose loss was not finite.
+
+
+def create_train_state(model, tx, sample_inputs, seed: int) -> TrainState:
+  init_key, dropout_key = jax.random.split(jax.random.PRNGKey(seed))
+  variables = model.init({"params": init_key, "dropout": init_key}, sample_inputs, train=False)
+  params = variables["params"]
+  return TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                    batch_stats=variables.get("batch_stats", {}), opt_state=tx.init(params),
+                    rng=dropout_key, first_nonfinite=-jnp.ones((), jnp.int32))
+
+
+def zero_metrics() -> dict:
+  return {k: jnp.zeros((), jnp.float32) for k in ("loss", "objective", "accuracy", "count")}
+
+
+def make_train_step(model, tx, task: tasks.Task, config, teacher_apply=None):
+  """Builds train_step(state, batch, teacher_variables, metrics) -> (state, metrics)."""
+  d, o = config.distill, config.optim
+
+  def train_step(state: TrainState, batch, teacher_variables, metrics):
+    inputs, labels, mask = task.prepare(batch)
+    step_key = jax.random.fold_in(state.rng, state.step)
+    teacher_logits = None
+    if teacher_apply is not None:
+      teacher_logits = teacher_apply(teacher_variables, inputs, jax.random.fold_in(step_key, 1))
+
+    def loss_fn(params):
+      (logits, _), updates = model.apply(
+          {"params": params, "batch_stats": state.batch_stats}, inputs, train=True,
+          rngs={"dropout": step_key}, mutable=["batch_stats"])
+      objective = losses.distillation_loss(
+          logits, teacher_logits, labels, temperature=d.temperature, gold_rate=d.gold_rate,
+          distill_rate=d.distill_rate, scale=d.scale, mask=mask)
+      penalty = losses.l1_l2_penalty(params, l1=o.l1, l2=o.l2, leaf_names=tuple(o.reg_leaves))
+      return objective + penalty, (logits, updates.get("batch_stats", {}), objective)
+
+    (loss, (logits, batch_stats, objective)), grads = jax.value_and_grad(
+        loss_fn, has_aux=True)(state.params)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    bad = (state.first_nonfinite < 0) & ~jnp.isfinite(loss)
+    state = state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
+                          opt_state=opt_state,
+                          first_nonfinite=jnp.where(bad, state.step, state.first_nonfinite))
+    correct = (jnp.argmax(logits, -1) == labels).astype(jnp.float32)
+    metrics = {
+        "loss": metrics["loss"] + loss,
+        "objective": metrics["objective"] + objective,
+        "accuracy": metrics["accuracy"] + losses.masked_mean(correct, mask),
+        "count": metrics["count"] + 1.0,
+    }
+    return state, metrics
+
+  return train_step
+
+
+def make_eval_step(model, task: tasks.Task):
+  def eval_step(variables, batch):
+    inputs, _, _ = task.prepare(batch)
+    logits, rep = model.apply(variables, inputs, train=False)
+    return task.eval_outputs(logits, rep, batch)
+  return eval_step
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
+  """The data order of an epoch: a function of (seed, epoch) only, so a resumed run sees exactly
+  the batches the uninterrupted run would have seen."""
+  return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def local_batch(arrays: dict, indices: np.ndarray) -> dict:
+  return {k: v[indices] for k, v in arrays.items()}
+
+
+def run_eval(eval_step, variables, arrays: dict, mesh, batch_size: int) -> dict:
+  """Per-example outputs on a whole test set, as numpy; the last batch is padded and trimmed."""
+  n = len(next(iter(arrays.values())))
+  rows = parallel.process_slice(batch_size)
+  outputs = []
+  for start in range(0, n, batch_size):
+    idx = np.arange(start, start + batch_size) % n  # Pad by wrapping; trimmed below.
+    batch = parallel.global_batch(mesh, local_batch(arrays, idx[rows]))
+    outputs.append(eval_step(variables, batch))
+  outputs = parallel.to_host(outputs)
+  return {k: np.concatenate([o[k] for o in outputs])[:n] for k in outputs[0]}
+
+
+def evaluate_all(eval_step, variables, task, mesh, config) -> tuple[dict, dict]:
+  """{set: metrics} (+ aggregates) and {set: per-example outputs}."""
+  results, outputs = {}, {}
+  for name, arrays in task.eval_sets.items():
+    outputs[name] = run_eval(eval_step, variables, arrays, mesh, config.eval.batch_size)
+    results[name] = task.summarize(outputs[name], arrays)
+  results.update(task.aggregate(results))
+  return results, outputs
+
+
+def _flatten_results(results: dict, prefix: str = "eval") -> dict:
+  flat = {}
+  for name, metrics in results.items():
+    for key, value in metrics.items():
+      if isinstance(value, (int, float)) and key != "num_examples":
+        flat[f"{prefix}/{name}/{key}"] = value
+  return flat
+
+
+def _write_json(path: Path, payload) -> None:
+  tmp = path.with_suffix(".tmp")
+  tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+  os.replace(tmp, path)
+
+
+def num_train_steps(config, num_examples: int) -> tuple[int, int]:
+  """(total steps, steps per epoch); an epoch is floor(N / batch) steps as in the official code."""
+  steps_per_epoch = num_examples // config.train.batch_size
+  if steps_per_epoch == 0:
+    raise config_lib.ConfigError(f"config.train.batch_size={config.train.batch_size} exceeds the "
+                                 f"{num_examples} training examples.")
+  if config.train.num_steps:
+    return int(config.train.num_steps), steps_per_epoch
+  return int(math.ceil(config.train.num_epochs * steps_per_epoch)), steps_per_epoch
+
+
+def train_and_evaluate(config, workdir: str) -> dict:
+  """Trains (or resumes, or just reports a finished run in) `workdir`; returns results.json."""
+  workdir = Path(workdir).absolute()
+  parallel.maybe_initialize_distributed(config.distributed)
+  config_lib.validate(config, num_devices=jax.device_count())
+  results_path = workdir / "results.json"
+  if results_path.exists():
+    logging.info("%s is finished (results.json exists); nothing to do.", workdir)
+    return json.loads(results_path.read_text())
+  workdir.mkdir(parents=True, exist_ok=True)
+  main = parallel.is_main_process()
+
+  task = tasks.create(config)
+  model = models.create(**config.model)
+  tx = optim.make_optimizer(config.optim)
+  schedule = optim.make_schedule(config.optim)
+  mesh = parallel.make_mesh()
+  repl = parallel.replicated(mesh)
+  n_train = len(task.train["labels"])
+  total_steps, steps_per_epoch = num_train_steps(config, n_train)
+  sample_inputs = task.prepare(local_batch(task.train, np.arange(2)))[0]
+
+  teacher_apply, teacher_variables, teacher_workdir = None, {}, None
+  if config.distill.distill_rate > 0:
+    t_model, teacher_variables, teacher_workdir = teacher_lib.prepare(
+        config, workdir, sample_inputs, train_and_evaluate)
+    teacher_apply = teacher_lib.make_apply(t_model, config.distill.teacher_mode)
+    teacher_variables = jax.device_put(teacher_variables, repl)
+
+  state = jax.jit(lambda: create_train_state(model, tx, sample_inputs, config.seed),
+                  out_shardings=repl)()
+  ckpt = checkpoint.manager(workdir, config.train.max_checkpoints)
+  restored, start_step = checkpoint.restore_latest(ckpt, checkpoint.abstract(state, repl))
+  if restored is not None:
+    state = restored
+    logging.info("Resumed from the checkpoint at step %d in %s.", start_step, workdir)
+
+  train_step = jax.jit(make_train_step(model, tx, task, config, teacher_apply),
+                       donate_argnums=(0, 3), out_shardings=repl)
+  eval_step = jax.jit(make_eval_step(model, task), out_shardings=parallel.batch_sharded(mesh))
+  params_finite = jax.jit(lambda s: jnp.all(jnp.asarray(
+      [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves((s.params, s.batch_stats))])))
+
+  writer = metric_writers.create_default_writer(str(workdir), just_logging=not main)
+  if start_step == 0:
+    writer.write_hparams({k: str(v) for k, v in _flatten_config(config).items()})
+  logging.info("Training %s on %d examples: %d steps (%d per epoch), global batch %d = %d per "
+               "device x %d devices (%d processes).", config.model.name, n_train, total_steps,
+               steps_per_epoch, config.train.batch_size,
+               config.train.batch_size // jax.device_count(), jax.device_count(),
+               jax.process_count())
+  eval_every = config.eval.every_steps or steps_per_epoch
+  ckpt_every = config.train.checkpoint_every_steps or steps_per_epoch
+  progress = periodic_actions.ReportProgress(
+      num_train_steps=total_steps, writer=writer, every_secs=config.train.progress_every_secs,
+      every_steps=None)
+
+  def check_finite(step: int):
+    bad = int(state.first_nonfinite)
+    if bad >= 0 or not bool(params_finite(state)):
+      where = f"step {bad}" if bad >= 0 else f"the steps before {step}"
+      last = ckpt.latest_step()
+      kept = f"the last good checkpoint (step {last}) is kept in {ckpt.directory}" if last \
+          is not None else "no checkpoint was written"
+      raise TrainingError(f"Non-finite loss at {where}; training stopped and {kept}. Lower "
+                          "config.optim.learning_rate or set config.optim.clip_global_norm.")
+
+  def evaluate_and_log(step: int):
+    variables = {"params": state.params, "batch_stats": state.batch_stats}
+    results, outputs = evaluate_all(eval_step, variables, task, mesh, config)
+    writer.write_scalars(step, _flatten_results(results))
+    logging.info("step %d eval: %s", step, "  ".join(
+        f"{k} acc {v['accuracy']:.4f} loss {v['loss']:.4f}" for k, v in results.items()))
+    return results, outputs
+
+  rows = parallel.process_slice(config.train.batch_size)
+  metrics = zero_metrics()
+  train_start, timed_steps = time.time(), 0
+  perm_epoch, perm = -1, None
+  step = start_step
+  results = None
+  while step < total_steps:
+    epoch, i = divmod(step, steps_per_epoch)
+    if epoch != perm_epoch:
+      perm, perm_epoch = epoch_permutation(n_train, config.seed, epoch), epoch
+    idx = perm[i * config.train.batch_size:(i + 1) * config.train.batch_size]
+    batch = parallel.global_batch(mesh, local_batch(task.train, idx[rows]))
+    state, metrics = train_step(state, batch, teacher_variables, metrics)
+    step += 1
+    timed_steps += 1
+    progress(step)
+    if step % config.train.log_every_steps == 0 or step == total_steps:
+      scalars = {k: float(v) / max(float(metrics["count"]), 1.0)
+                 for k, v in metrics.items() if k != "count"}
+      check_finite(step)
+      scalars["learning_rate"] = float(schedule(step - 1))
+      writer.write_scalars(step, {f"train/{k}": v for k, v in scalars.items()})
+      metrics = zero_metrics()
+    if step % eval_every == 0 or step == total_steps:
+      results, outputs = evaluate_and_log(step)
+    if step % ckpt_every == 0 or step == total_steps:
+      check_finite(step)
+      checkpoint.save(ckpt, step, state)
+  ckpt.wait_until_finished()
+  wall = time.time() - train_start
+  if results is None:  # Resumed at the end: evaluate the restored state.
+    results, outputs = evaluate_and_log(step)
+
+  variables = {"params": state.params, "batch_stats": state.batch_stats}
+  checkpoint.save_variables(workdir, variables)
+  payload = {
+      "name": config.name, "model": config.model.name, "seed": config.seed, "steps": step,
+      "epochs": step / steps_per_epoch, "steps_per_epoch": steps_per_epoch,
+      "batch_size": config.train.batch_size, "devices": jax.device_count(),
+      "teacher_workdir": str(teacher_workdir) if teacher_workdir else None,
+      "teacher_config": config.teacher.config or None,
+      "teacher_mode": config.distill.teacher_mode if teacher_workdir else None,
+      "train_wall_s": wall, "train_steps_per_s": timed_steps / wall if wall else None,
+      "test": results, "config": json.loads(config.to_json_best_effort()),
+  }
+  if main:
+    pred_dir = workdir / "predictions"
+    pred_dir.mkdir(exist_ok=True)
+    for name, out in outputs.items():
+      np.savez_compressed(pred_dir / f"{name}.npz", labels=task.eval_sets[name]["labels"], **out)
+    _write_json(results_path, payload)
+  writer.flush()
+  writer.close()
+  logging.info("Done: %s", json.dumps(results))
+  return payload
+
+
+def _flatten_config(config, prefix=""):
+  out = {}
+  for k, v in config.items():
+    if hasattr(v, "items"):
+      out.update(_flatten_config(v, f"{prefix}{k}."))
+    else:
+      out[f"{prefix}{k}"] = v
+  return out

@@ -1,0 +1,37 @@
+"""Trains and evaluates one experiment: python main.py --config=configs/<exp>.py --workdir=DIR."""
+import logging as std_logging
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from inductive_kd import config as config_lib
+from inductive_kd import train
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Experiment config file (path[:arg]).",
+                                lock_config=True)
+flags.DEFINE_string("workdir", None, "Directory for checkpoints, TensorBoard and results.json.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+class _QuietLibraries(std_logging.Filter):
+  """Drops the INFO chatter of orbax and JAX's backend probing; their warnings still show."""
+
+  def filter(self, record):
+    noisy = ("/orbax/" in record.pathname or "xla_bridge" in record.pathname)
+    return record.levelno >= std_logging.WARNING or not noisy
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+  logging.get_absl_handler().addFilter(_QuietLibraries())
+  try:
+    train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  except (config_lib.ConfigError, train.TrainingError, ValueError, FileNotFoundError) as e:
+    # Bad input is reported in one line, not as a traceback from deep inside JAX.
+    raise SystemExit(f"error: {e}") from None
+
+
+if __name__ == "__main__":
+  app.run(main)
