@@ -1,0 +1,60 @@
+"""inductive_kd.config: every config file loads and validates; bad values are one-line errors."""
+from pathlib import Path
+
+import pytest
+
+from inductive_kd import config as config_lib
+
+CONFIGS = sorted(p.name for p in (config_lib.REPO_ROOT / "configs").glob("*.py"))
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("arg", [None, "quick"])
+def test_every_config_loads_and_validates(name, arg):
+  spec = f"configs/{name}" + (f":{arg}" if arg else "")
+  c = config_lib.load_config_file(spec)
+  config_lib.validate(c, num_devices=1)
+  if c.teacher.config:  # The teacher config a distillation run names must itself be valid.
+    config_lib.validate(config_lib.load_config_file(c.teacher.config))
+
+
+def test_paper_hyperparameters():
+  c = config_lib.load_config_file("configs/mnist_cnn_to_mlp.py")
+  assert (c.distill.temperature, c.distill.distill_rate, c.distill.gold_rate) == (5.0, 1.0, 0.0)
+  assert c.distill.scale == "inverse_t2" and c.distill.teacher_mode == "train"
+  assert (c.optim.name, c.optim.learning_rate, c.optim.schedule) == ("adam", 1e-4,
+                                                                     "cosine_restarts")
+  assert (c.optim.decay_steps, c.optim.t_mul, c.optim.decay_rate, c.optim.alpha) == (
+      200000, 5.0, 0.2, 0.001)
+  assert (c.optim.l1, c.optim.l2, c.train.batch_size, c.train.num_epochs) == (1e-5, 1e-5, 128, 400)
+  t = config_lib.load_config_file(c.teacher.config)
+  assert (t.model.name, t.optim.name, t.optim.learning_rate, t.optim.decay_rate) == (
+      "cnn", "radam", 1e-4, 0.96)
+
+
+@pytest.mark.parametrize("mutate,match", [
+    (lambda c: c.optim.__setattr__("learning_rate", -1.0), "optim.learning_rate must be > 0"),
+    (lambda c: c.train.__setattr__("batch_size", 130), "not divisible by the 4 devices"),
+    (lambda c: c.distill.__setattr__("teacher_mode", "frozen"), "teacher_mode"),
+    (lambda c: c.teacher.__setattr__("config", ""), "needs a teacher"),
+])
+def test_impossible_values(mutate, match):
+  c = config_lib.load_config_file("configs/mnist_cnn_to_mlp.py")
+  mutate(c)
+  with pytest.raises(config_lib.ConfigError, match=match):
+    config_lib.validate(c, num_devices=4)
+
+
+def test_unknown_key_names_the_nearest_valid_one():
+  c = config_lib.load_config_file("configs/mnist_mlp.py")
+  c.unlock()
+  c.optim.learnig_rate = 1.0
+  with pytest.raises(config_lib.ConfigError, match="'optim.learnig_rate'.*'optim.learning_rate'"):
+    config_lib.validate(c)
+
+
+def test_missing_config_file_and_bad_arg():
+  with pytest.raises(config_lib.ConfigError, match="not found"):
+    config_lib.load_config_file("configs/nope.py")
+  with pytest.raises(config_lib.ConfigError, match="Unknown config arg 'quik'"):
+    config_lib.load_config_file("configs/mnist_mlp.py:quik")

@@ -1,0 +1,166 @@
+"""inductive_kd.train: the step learns, is the same on 1 and 4 devices, resumes exactly, stops on
+non-finite losses, and the :quick pipeline writes results.json."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+import pytest
+
+from inductive_kd import checkpoint, config as config_lib, models, optim, parallel, tasks, train
+from inductive_kd.data import mnist
+
+REPO = config_lib.REPO_ROOT
+
+
+def small_config(model="mlp", steps=20):
+  c = config_lib.load_config_file(f"configs/mnist_{model}.py")
+  c.data.train_limit = 512
+  c.eval.limit = 200
+  c.eval.shifted = ""
+  c.train.batch_size = 32
+  c.train.num_steps = steps
+  c.train.log_every_steps = 5
+  c.train.checkpoint_every_steps = 10
+  c.eval.every_steps = 10
+  c.optim.learning_rate = 1e-3
+  return c
+
+
+def test_train_steps_lower_the_loss_on_a_fixed_batch():
+  c = small_config()
+  c.optim.name = "adam"  # RAdam's rectified start would need more steps.
+  task = tasks.create(c)
+  model, tx = models.create(**c.model), optim.make_optimizer(c.optim)
+  mesh = parallel.make_mesh()
+  batch = parallel.global_batch(mesh, train.local_batch(task.train, np.arange(32)))
+  state = train.create_train_state(model, tx, task.prepare(batch)[0], seed=0)
+  step = jax.jit(train.make_train_step(model, tx, task, c))
+  losses = []
+  for _ in range(15):
+    state, metrics = step(state, batch, {}, train.zero_metrics())
+    losses.append(float(metrics["loss"]))
+  assert losses[-1] < 0.5 * losses[0], losses
+  assert int(state.step) == 15
+
+
+def few_steps(model: str):
+  """Three data-parallel steps of `model` on fixed batches; returns (flat params, summed loss)."""
+  c = config_lib.load_config_file(f"configs/mnist_{model}.py")
+  c.data.train_limit, c.eval.shifted, c.optim.learning_rate = 64, "", 1e-3
+  if model == "cnn":  # Narrow, so the test is quick; the sharding logic is what is tested.
+    c.model.filters, c.model.maxout_size = (8, 8, 8), (8, 8, 4)
+  task = tasks.create(c)
+  model_, tx = models.create(**c.model), optim.make_optimizer(c.optim)
+  mesh = parallel.make_mesh()
+  repl = parallel.replicated(mesh)
+  sample = mnist.to_float(task.train["inputs"][:2])
+  state = jax.device_put(train.create_train_state(model_, tx, sample, 0), repl)
+  step = jax.jit(train.make_train_step(model_, tx, task, c), out_shardings=repl)
+  m = train.zero_metrics()
+  for i in range(3):
+    batch = parallel.global_batch(mesh, train.local_batch(task.train, np.arange(16) + 16 * i))
+    state, m = step(state, batch, {}, m)
+  leaves = jax.tree.leaves((state.params, state.batch_stats))
+  return np.concatenate([np.ravel(x) for x in leaves]), float(m["loss"])
+
+
+_DEVICE_SCRIPT = """
+import sys, json
+sys.path.insert(0, {repo!r})
+import jax
+from tests.test_train import few_steps
+out = {{m: few_steps(m) for m in ("mlp", "cnn")}}
+print("RESULT", jax.device_count(), json.dumps({{m: (p.tolist(), l) for m, (p, l) in out.items()}}))
+"""
+
+
+def test_four_devices_match_one_device():
+  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+             JAX_PLATFORMS="cpu")
+  out = subprocess.run([sys.executable, "-c", _DEVICE_SCRIPT.format(repo=str(REPO))], env=env,
+                       capture_output=True, text=True, timeout=300, cwd=REPO)
+  assert out.returncode == 0, out.stderr[-3000:]
+  line = next(l for l in out.stdout.splitlines() if l.startswith("RESULT"))
+  _, devices, payload = line.split(" ", 2)
+  assert int(devices) == 4 and jax.device_count() == 1
+  for model, (params4, loss4) in json.loads(payload).items():
+    params1, loss1 = few_steps(model)
+    np.testing.assert_allclose(loss4, loss1, rtol=1e-5)
+    np.testing.assert_allclose(np.array(params4), params1, rtol=1e-4, atol=1e-6)
+
+
+class _Interrupt(Exception):
+  pass
+
+
+def test_interrupted_run_resumes_from_its_checkpoint_exactly(tmp_path, monkeypatch):
+  c = small_config(steps=20)
+  full = train.train_and_evaluate(c, tmp_path / "full")
+
+  real_save = checkpoint.save
+
+  def save_then_die(mgr, step, state):
+    real_save(mgr, step, state)
+    if step == 10:
+      mgr.wait_until_finished()
+      raise _Interrupt()
+
+  monkeypatch.setattr(checkpoint, "save", save_then_die)
+  with pytest.raises(_Interrupt):
+    train.train_and_evaluate(c, tmp_path / "resumed")
+  assert not (tmp_path / "resumed" / "results.json").exists()
+  monkeypatch.setattr(checkpoint, "save", real_save)
+  resumed = train.train_and_evaluate(c, tmp_path / "resumed")
+  assert resumed["steps"] == 20
+  assert resumed["test"] == full["test"]  # Same batches, same dropout keys: identical results.
+  a = np.load(tmp_path / "full" / "predictions" / "mnist.npz")["probs"]
+  b = np.load(tmp_path / "resumed" / "predictions" / "mnist.npz")["probs"]
+  np.testing.assert_array_equal(a, b)
+  # A finished run is not trained again.
+  assert train.train_and_evaluate(c, tmp_path / "resumed")["steps"] == 20
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+  c = small_config(steps=40)
+  c.optim.learning_rate = 1e35
+  c.optim.name = "adam"
+  c.train.checkpoint_every_steps = 1
+  c.train.log_every_steps = 1
+  with pytest.raises(train.TrainingError, match=r"Non-finite loss at .*step") as e:
+    train.train_and_evaluate(c, tmp_path)
+  assert not (tmp_path / "results.json").exists()
+  last = checkpoint.manager(tmp_path, 3).latest_step()
+  if last is not None:  # Whatever was kept must be finite.
+    assert f"step {last}" in str(e.value)
+
+
+def test_quick_distillation_pipeline_writes_results(tmp_path):
+  env = dict(os.environ, JAX_PLATFORMS="cpu")
+  cmd = [sys.executable, str(REPO / "main.py"), "--config=configs/mnist_cnn_to_mlp.py:quick",
+         f"--workdir={tmp_path / 'cnn_to_mlp'}", f"--config.data.cache_dir={tmp_path / 'cache'}"]
+  out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+  assert out.returncode == 0, out.stderr[-3000:]
+  student = json.loads((tmp_path / "cnn_to_mlp" / "results.json").read_text())
+  teacher = json.loads((tmp_path / "mnist_cnn_quick" / "results.json").read_text())
+  assert student["teacher_workdir"] == str(tmp_path / "mnist_cnn_quick")
+  assert teacher["model"] == "cnn" and student["model"] == "mlp"
+  for res in (student, teacher):
+    assert set(res["test"]) >= {"mnist", "translate", "scale"}
+    for name in ("mnist", "translate", "scale"):
+      assert 0.0 <= res["test"][name]["accuracy"] <= 1.0
+  assert (tmp_path / "cnn_to_mlp" / "checkpoints").is_dir()
+  assert list((tmp_path / "cnn_to_mlp").glob("events.out.tfevents.*"))
+
+
+def test_bad_override_is_a_one_line_error(tmp_path):
+  cmd = [sys.executable, str(REPO / "main.py"), "--config=configs/mnist_mlp.py",
+         f"--workdir={tmp_path}", "--config.optim.learning_rate=-1"]
+  out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, JAX_PLATFORMS="cpu"))
+  assert out.returncode != 0
+  assert "Traceback" not in out.stderr
+  assert "optim.learning_rate must be > 0" in out.stderr
