@@ -8,6 +8,7 @@ boundaries.
 """
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import math
@@ -201,7 +202,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
     logging.info("Resumed from the checkpoint at step %d in %s.", start_step, workdir)
 
   train_step = jax.jit(make_train_step(model, tx, task, config, teacher_apply),
-                       donate_argnums=(0, 3), out_shardings=repl)
+                       donate_argnums=0, out_shardings=repl)
   eval_step = jax.jit(make_eval_step(model, task), out_shardings=parallel.batch_sharded(mesh))
   params_finite = jax.jit(lambda s: jnp.all(jnp.asarray(
       [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves((s.params, s.batch_stats))])))
@@ -239,6 +240,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
     return results, outputs
 
   rows = parallel.process_slice(config.train.batch_size)
+  # The host may run at most two steps ahead of the device: it never stalls the device, and the
+  # progress line's steps/s and ETA measure the device, not how fast Python can enqueue work.
+  in_flight = collections.deque()
   metrics = zero_metrics()
   train_start, timed_steps = time.time(), 0
   perm_epoch, perm = -1, None
@@ -251,6 +255,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
     idx = perm[i * config.train.batch_size:(i + 1) * config.train.batch_size]
     batch = parallel.global_batch(mesh, local_batch(task.train, idx[rows]))
     state, metrics = train_step(state, batch, teacher_variables, metrics)
+    in_flight.append(metrics["count"])
+    if len(in_flight) > 2:
+      in_flight.popleft().block_until_ready()
     step += 1
     timed_steps += 1
     progress(step)
