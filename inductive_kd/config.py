@@ -88,6 +88,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.analysis = ml_collections.ConfigDict()
   c.analysis.probe_every = 0      # Save probe-set outputs every N steps (0 = off).
   c.analysis.probe_size = 1000
+  c.analysis.probe_set = "mnist"  # Which test set's first probe_size examples are the probes.
   return c
 
 
@@ -220,6 +221,8 @@ def _mnist_common(model: str, quick: bool) -> ml_collections.ConfigDict:
     # Sixty steps are too few for Keras' BatchNorm momentum 0.99 and RAdam's rectified start; a
     # smoke test should still produce a teacher worth distilling from.
     c.model.bn_momentum = 0.9
+    c.analysis.probe_every = 20
+    c.analysis.probe_size = 500
     c.optim.name = "adam"
     c.optim.learning_rate = 1e-3
   return c

@@ -25,6 +25,7 @@ import optax
 from clu import metric_writers, periodic_actions
 
 from inductive_kd import checkpoint
+from inductive_kd.analysis import trajectories
 from inductive_kd import config as config_lib
 from inductive_kd import losses, models, optim, parallel, tasks, teacher as teacher_lib
 
@@ -239,6 +240,25 @@ def train_and_evaluate(config, workdir: str) -> dict:
         f"{k} acc {v['accuracy']:.4f} loss {v['loss']:.4f}" for k, v in results.items()))
     return results, outputs
 
+  probe_every = config.analysis.probe_every
+  if probe_every:
+    if config.analysis.probe_set not in task.eval_sets:
+      raise config_lib.ConfigError(
+          f"config.analysis.probe_set={config.analysis.probe_set!r} is not a test set of this run "
+          f"({', '.join(task.eval_sets)}).")
+    probe_arrays = {k: v[:config.analysis.probe_size]
+                    for k, v in task.eval_sets[config.analysis.probe_set].items()}
+
+  def save_probes(step: int):
+    """Outputs on the fixed probe set, for similarity-over-training and the MDS trajectories."""
+    out = run_eval(eval_step, {"params": state.params, "batch_stats": state.batch_stats},
+                   probe_arrays, mesh, config.eval.batch_size)
+    if main:
+      trajectories.save_probe_outputs(trajectories.probe_dir(str(workdir)), step, out["probs"],
+                                      out.get("rep"))
+
+  if probe_every and start_step == 0:
+    save_probes(0)
   rows = parallel.process_slice(config.train.batch_size)
   # The host may run at most two steps ahead of the device: it never stalls the device, and the
   # progress line's steps/s and ETA measure the device, not how fast Python can enqueue work.
@@ -270,6 +290,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
       metrics = zero_metrics()
     if step % eval_every == 0 or step == total_steps:
       results, outputs = evaluate_and_log(step)
+    if probe_every and (step % probe_every == 0 or step == total_steps):
+      save_probes(step)
     if step % ckpt_every == 0 or step == total_steps:
       check_finite(step)
       checkpoint.save(ckpt, step, state)
