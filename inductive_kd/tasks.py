@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from inductive_kd import config as config_lib
 from inductive_kd import evaluate
@@ -35,6 +37,12 @@ class Task:
   summarize: Callable
   # Host-side: {set name: metrics} -> extra aggregate metrics (e.g. mean over corruptions).
   aggregate: Callable = lambda results: {}
+  # Model fields that come from the data (e.g. the vocabulary size).
+  model_kwargs: dict = dataclasses.field(default_factory=dict)
+  # Rows of `train` (the first axis of its arrays).
+  @property
+  def num_train(self) -> int:
+    return len(next(iter(self.train.values())))
 
 
 def _prepare_mnist(batch):
@@ -87,7 +95,104 @@ def mnist_task(config) -> Task:
   )
 
 
-TASKS = {"mnist": mnist_task}
+# --- Subject-verb agreement (PAPER.md "Scenario 2", REFLECT.md §2.3-2.4, §4) -------------------
+
+
+def _sva_splits(config, task: str):
+  from inductive_kd.data import sva, sva_corpus  # pylint: disable=g-import-not-at-top
+  d = config.data
+  cache = Path(d.cache_dir or config_lib.REPO_ROOT / "cache") / "sva"
+  path = Path(d.path) if d.path else None
+  if path is None:  # The offline corpus (the real Linzen file cannot be downloaded here).
+    path = cache / f"synthetic_n{d.synthetic_size}_seed{d.synthetic_seed}.tsv.gz"
+    if not path.exists():
+      logging.info("Generating the offline agreement corpus (%d sentences) in %s.",
+                   d.synthetic_size, path)
+      path.parent.mkdir(parents=True, exist_ok=True)
+      tmp = path.with_name(path.name + ".tmp.gz")
+      sva_corpus.write_tsv(tmp, d.synthetic_size, d.synthetic_seed)
+      tmp.replace(path)
+  elif not path.exists():
+    raise config_lib.ConfigError(
+        f"config.data.path={str(path)!r} does not exist. Pass Linzen's "
+        "agr_50_mostcommon_10K.tsv(.gz) (python -m inductive_kd.data.sva download), or leave it "
+        "empty to use the offline corpus.")
+  splits, vocab = sva.load_task(task, path, max_len=d.max_len, vocab_size=d.vocab_size,
+                                cache_dir=cache)
+  limit = config.eval.limit
+  eval_sets = {k: _limit(splits[k], limit) for k in ("valid", "test")}
+  train = _limit(splits["train"], d.train_limit)
+  return train, eval_sets, vocab
+
+
+def _agreement(outputs, arrays, correct, mask=None) -> dict:
+  from inductive_kd import sva_metrics  # pylint: disable=g-import-not-at-top
+  m = sva_metrics.agreement_metrics(correct, arrays["n_intervening"],
+                                    arrays["n_diff_intervening"], arrays["distance"], mask=mask)
+  keys = ["mu_accuracy", "macro_attractors", "macro_distance"] + [
+      f"acc_attractors_{k}" for k in range(5)] + [f"count_attractors_{k}" for k in range(5)]
+  return {k: m[k] for k in keys if k in m}
+
+
+def _sva_lm_outputs(logits, rep, batch):
+  """Per sentence: summed token NLL and token count (perplexity), and the verb-position choice."""
+  logits = logits.astype(jnp.float32)
+  targets = batch["targets"]
+  mask = (targets != 0).astype(jnp.float32)
+  nll = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
+  rows = jnp.arange(logits.shape[0])
+  at_verb = logits[rows, batch["verb_position"]]
+  choice = jnp.stack([at_verb[rows, batch["correct_verb"]], at_verb[rows, batch["wrong_verb"]]],
+                     -1)
+  return {"nll_sum": (nll * mask).sum(-1), "ntok": mask.sum(-1),
+          "verb_correct": choice[:, 0] > choice[:, 1],  # Strict, as Reflect's evaluation.
+          "probs": jax.nn.softmax(choice, -1),  # [correct form, wrong form]
+          "rep": rep[rows, batch["verb_position"]].astype(jnp.float32)}
+
+
+def _sva_lm_summary(outputs, arrays, ece_bins: int) -> dict:
+  from inductive_kd.analysis import calibration  # pylint: disable=g-import-not-at-top
+  ok = arrays["pair_ok"].astype(bool)
+  nll, ntok = outputs["nll_sum"].sum(), outputs["ntok"].sum()
+  res = {"loss": float(nll / ntok), "perplexity": float(np.exp(nll / ntok)),
+         "ece": float(calibration.expected_calibration_error(
+             outputs["probs"][ok], np.zeros(ok.sum(), np.int32), num_bins=ece_bins)),
+         "num_examples": int(len(ok))}
+  res.update(_agreement(outputs, arrays, outputs["verb_correct"], mask=ok))
+  res["accuracy"] = res["mu_accuracy"]
+  return res
+
+
+def sva_lm_task(config) -> Task:
+  train, eval_sets, vocab = _sva_splits(config, "lm")
+  return Task(
+      name="sva_lm", num_classes=len(vocab), train=train, eval_sets=eval_sets,
+      prepare=lambda b: (b["inputs"], b["targets"], b["targets"] != 0),
+      eval_outputs=_sva_lm_outputs,
+      summarize=lambda o, a: _sva_lm_summary(o, a, config.eval.ece_bins),
+      model_kwargs={"vocab_size": len(vocab)})
+
+
+def _sva_cl_summary(outputs, arrays, ece_bins: int) -> dict:
+  res = evaluate.summarize_classification(outputs, arrays["label"], ece_bins=ece_bins)
+  res.update(_agreement(outputs, arrays, outputs["pred"] == arrays["label"]))
+  return res
+
+
+def sva_cl_task(config) -> Task:
+  train, eval_sets, vocab = _sva_splits(config, "cl")
+  rename = lambda a: {**a, "labels": a["label"]}  # The generic step reads batch["labels"].
+  return Task(
+      name="sva_cl", num_classes=2, train=rename(train),
+      eval_sets={k: rename(v) for k, v in eval_sets.items()},
+      prepare=lambda b: (b["inputs"], b["labels"], None),
+      eval_outputs=lambda logits, rep, b: evaluate.classification_outputs(logits, rep,
+                                                                          b["labels"]),
+      summarize=lambda o, a: _sva_cl_summary(o, a, config.eval.ece_bins),
+      model_kwargs={"vocab_size": len(vocab)})
+
+
+TASKS = {"mnist": mnist_task, "sva_lm": sva_lm_task, "sva_cl": sva_cl_task}
 
 
 def create(config) -> Task:

@@ -38,10 +38,14 @@ def is_finished(workdir: Path) -> bool:
   return (Path(workdir) / "results.json").exists()
 
 
-def prepare(config, student_workdir: Path, sample_inputs, train_fn):
+def prepare(config, student_workdir: Path, sample_inputs, train_fn, model_kwargs=None):
   """Returns (teacher model, teacher variables, teacher workdir), training the teacher first if its
   workdir holds no finished run (a half-finished one resumes from its checkpoint)."""
   teacher_config = load_config(config)
+  # Soft targets must come from the same inputs (and vocabulary): the teacher sees the student's
+  # data config, including command-line overrides.
+  with teacher_config.unlocked():
+    teacher_config.data = config.data.copy_and_resolve_references()
   workdir = resolve_workdir(config, student_workdir)
   if not is_finished(workdir):
     logging.info("No finished teacher in %s: training it with %s first.", workdir,
@@ -50,7 +54,7 @@ def prepare(config, student_workdir: Path, sample_inputs, train_fn):
   else:
     logging.info("Reusing the teacher in %s (%s).", workdir,
                  json.loads((workdir / "results.json").read_text()).get("test", {}).get("mnist"))
-  model = models.create(**teacher_config.model)
+  model = models.create(**teacher_config.model, **(model_kwargs or {}))
   abstract = jax.eval_shape(lambda: model.init(
       {"params": jax.random.PRNGKey(0), "dropout": jax.random.PRNGKey(0)}, sample_inputs,
       train=False))

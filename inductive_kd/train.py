@@ -178,19 +178,19 @@ def train_and_evaluate(config, workdir: str) -> dict:
   main = parallel.is_main_process()
 
   task = tasks.create(config)
-  model = models.create(**config.model)
+  model = models.create(**config.model, **task.model_kwargs)
   tx = optim.make_optimizer(config.optim)
   schedule = optim.make_schedule(config.optim)
   mesh = parallel.make_mesh()
   repl = parallel.replicated(mesh)
-  n_train = len(task.train["labels"])
+  n_train = task.num_train
   total_steps, steps_per_epoch = num_train_steps(config, n_train)
   sample_inputs = task.prepare(local_batch(task.train, np.arange(2)))[0]
 
   teacher_apply, teacher_variables, teacher_workdir = None, {}, None
   if config.distill.distill_rate > 0:
     t_model, teacher_variables, teacher_workdir = teacher_lib.prepare(
-        config, workdir, sample_inputs, train_and_evaluate)
+        config, workdir, sample_inputs, train_and_evaluate, task.model_kwargs)
     teacher_apply = teacher_lib.make_apply(t_model, config.distill.teacher_mode)
     teacher_variables = jax.device_put(teacher_variables, repl)
 
@@ -316,7 +316,8 @@ def train_and_evaluate(config, workdir: str) -> dict:
     pred_dir = workdir / "predictions"
     pred_dir.mkdir(exist_ok=True)
     for name, out in outputs.items():
-      np.savez_compressed(pred_dir / f"{name}.npz", labels=task.eval_sets[name]["labels"], **out)
+      labels = {"labels": task.eval_sets[name]["labels"]} if "labels" in task.eval_sets[name] else {}
+      np.savez_compressed(pred_dir / f"{name}.npz", **labels, **out)
     _write_json(results_path, payload)
   writer.flush()
   writer.close()

@@ -1,0 +1,10 @@
+"""Subject-verb agreement, lstm teacher -> lstm student language model (see configs/sva_lm.py).
+
+  python main.py --config=configs/sva_lm_lstm_to_lstm.py --workdir=runs/sva_lm_lstm_to_lstm
+  python main.py --config=configs/sva_lm_lstm_to_lstm.py:quick --workdir=runs/quick/sva_lm_lstm_to_lstm
+"""
+from inductive_kd import config as config_lib
+
+
+def get_config(arg=None):
+  return config_lib.sva_experiment("lm", arg, student="lstm", teacher="lstm")

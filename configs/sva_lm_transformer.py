@@ -1,0 +1,10 @@
+"""Subject-verb agreement, the transformer language model trained alone (see configs/sva_lm.py).
+
+  python main.py --config=configs/sva_lm_transformer.py --workdir=runs/sva_lm_transformer
+  python main.py --config=configs/sva_lm_transformer.py:quick --workdir=runs/quick/sva_lm_transformer
+"""
+from inductive_kd import config as config_lib
+
+
+def get_config(arg=None):
+  return config_lib.sva_experiment("lm", arg, student="transformer")
