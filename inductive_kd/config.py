@@ -89,6 +89,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.distill.distill_rate = 0.0    # Weight of the soft-target term.
   c.distill.scale = "inverse_t2"  # 'inverse_t2' (official code) | 't2' (Hinton) | 'none'
   c.distill.teacher_mode = "eval"  # 'train' (official: dropout on, BN batch stats) | 'eval'
+  c.distill.cache_teacher = "auto"  # Precompute teacher logits once: 'auto' | 'on' | 'off'.
 
   c.analysis = ml_collections.ConfigDict()
   c.analysis.probe_every = 0      # Save probe-set outputs every N steps (0 = off).
@@ -124,6 +125,7 @@ def validate(config: ml_collections.ConfigDict, num_devices: int | None = None) 
       "optim.schedule": ("constant", "exponential", "cosine_restarts"),
       "distill.scale": ("inverse_t2", "t2", "none"), "distill.teacher_mode": ("train", "eval"),
       "distributed": ("off", "auto"), "eval.shifted_source": ("project", "tfds"),
+      "distill.cache_teacher": ("auto", "on", "off"),
   }
   flat = _flat_keys(c)
   for key, allowed in choices.items():

@@ -78,3 +78,26 @@ def make_apply(model, mode: str):
     return jax.lax.stop_gradient(logits)
 
   return apply
+
+
+def use_cache(config, task) -> bool:
+  """Whether to precompute the teacher's logits for the whole training set once.
+
+  Valid only when soft targets are a fixed function of each training example: the teacher in
+  'eval' mode (no dropout, moving BatchNorm statistics) and no random input augmentation (none in
+  this project). 'auto' caches whenever that holds and the logits fit in memory (MNIST: 60k x 10
+  floats; not a language model's [N, L, vocab]); 'on' insists, with an error when invalid.
+  """
+  mode = config.distill.cache_teacher
+  if mode == "off":
+    return False
+  reasons = []
+  if config.distill.teacher_mode != "eval":
+    reasons.append(f"distill.teacher_mode={config.distill.teacher_mode!r} (dropout and batch "
+                   "statistics make every step's soft targets different; use 'eval')")
+  if task.num_classes * task.num_train > 50_000_000 or task.name == "sva_lm":
+    reasons.append("the logits of every training position would not fit in memory")
+  if reasons and mode == "on":
+    raise config_lib.ConfigError("config.distill.cache_teacher='on' is invalid: " +
+                                 "; ".join(reasons) + ". Set it to 'auto' or 'off'.")
+  return not reasons

@@ -64,8 +64,8 @@ def make_train_step(model, tx, task: tasks.Task, config, teacher_apply=None):
   def train_step(state: TrainState, batch, teacher_variables, metrics):
     inputs, labels, mask = task.prepare(batch)
     step_key = jax.random.fold_in(state.rng, state.step)
-    teacher_logits = None
-    if teacher_apply is not None:
+    teacher_logits = batch.get("teacher_logits")  # Present when the teacher's logits are cached.
+    if teacher_logits is None and teacher_apply is not None:
       teacher_logits = teacher_apply(teacher_variables, inputs, jax.random.fold_in(step_key, 1))
 
     def loss_fn(params):
@@ -193,6 +193,16 @@ def train_and_evaluate(config, workdir: str) -> dict:
         config, workdir, sample_inputs, train_and_evaluate, task.model_kwargs)
     teacher_apply = teacher_lib.make_apply(t_model, config.distill.teacher_mode)
     teacher_variables = jax.device_put(teacher_variables, repl)
+    if teacher_lib.use_cache(config, task):
+      start = time.time()
+      logits_step = jax.jit(lambda v, b: {"logits": teacher_apply(v, task.prepare(b)[0], None)},
+                            out_shardings=parallel.batch_sharded(mesh))
+      cached = run_eval(logits_step, teacher_variables, task.train, mesh, config.eval.batch_size)
+      task.train = {**task.train, "teacher_logits": cached["logits"]}
+      teacher_apply, teacher_variables = None, {}
+      logging.info("Cached the teacher's logits for %d training examples in %.1fs; the "
+                   "distillation step now costs what a plain step costs.", n_train,
+                   time.time() - start)
 
   state = jax.jit(lambda: create_train_state(model, tx, sample_inputs, config.seed),
                   out_shardings=repl)()

@@ -10,7 +10,7 @@ import jax
 import numpy as np
 import pytest
 
-from inductive_kd import checkpoint, config as config_lib, models, optim, parallel, tasks, train
+from inductive_kd import checkpoint, config as config_lib, models, optim, parallel, tasks, teacher, train
 from inductive_kd.data import mnist
 
 REPO = config_lib.REPO_ROOT
@@ -164,3 +164,39 @@ def test_bad_override_is_a_one_line_error(tmp_path):
   assert out.returncode != 0
   assert "Traceback" not in out.stderr
   assert "optim.learning_rate must be > 0" in out.stderr
+
+
+def test_cached_teacher_logits_give_the_same_step_as_the_live_teacher():
+  c = small_config()
+  c.distill.teacher_mode = "eval"
+  c.distill.distill_rate, c.distill.gold_rate, c.distill.temperature = 1.0, 0.0, 5.0
+  task = tasks.create(c)
+  model, tx = models.create(**c.model), optim.make_optimizer(c.optim)
+  t_model = models.create("cnn", filters=(8, 8, 8), maxout_size=(8, 8, 4))
+  mesh = parallel.make_mesh()
+  idx = np.arange(32)
+  sample = mnist.to_float(task.train["inputs"][:2])
+  t_vars = t_model.init(jax.random.PRNGKey(5), sample, train=False)
+  apply = teacher.make_apply(t_model, "eval")
+  cached = apply(t_vars, mnist.to_float(task.train["inputs"][idx]), None)
+  live_step = jax.jit(train.make_train_step(model, tx, task, c, apply))
+  cache_step = jax.jit(train.make_train_step(model, tx, task, c, None))
+  state = train.create_train_state(model, tx, sample, seed=0)
+  batch = parallel.global_batch(mesh, train.local_batch(task.train, idx))
+  s1, m1 = live_step(state, batch, t_vars, train.zero_metrics())
+  s2, m2 = cache_step(state, {**batch, "teacher_logits": cached}, {}, train.zero_metrics())
+  np.testing.assert_allclose(float(m1["loss"]), float(m2["loss"]), rtol=1e-6)
+  for a, b in zip(jax.tree.leaves(s1.params), jax.tree.leaves(s2.params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_teacher_cache_is_refused_in_train_mode():
+  c = config_lib.load_config_file("configs/mnist_cnn_to_mlp.py")
+  task = tasks.Task(name="mnist", num_classes=10, train={"labels": np.zeros(10)}, eval_sets={},
+                    prepare=None, eval_outputs=None, summarize=None)
+  assert c.distill.teacher_mode == "train" and not teacher.use_cache(c, task)  # 'auto': off.
+  c.distill.cache_teacher = "on"
+  with pytest.raises(config_lib.ConfigError, match="teacher_mode='train'"):
+    teacher.use_cache(c, task)
+  c.distill.teacher_mode = "eval"
+  assert teacher.use_cache(c, task)

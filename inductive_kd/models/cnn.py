@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 # Keras' defaults, which the official code relied on.
@@ -44,6 +45,53 @@ def max_pool(x: jnp.ndarray, window: Sequence[int]) -> jnp.ndarray:
   return x.reshape(b, h2, wh, w2, ww, c).max(axis=(2, 4))
 
 
+CONV_IMPLS = ("xla", "im2col", "im2col_rows", "im2col_cols")
+
+
+def conv2d_valid(x: jnp.ndarray, kernel: jnp.ndarray, impl: str = "xla") -> jnp.ndarray:
+  """Stride-1 'valid' cross-correlation of x [B, H, W, Cin] with kernel [kh, kw, Cin, Cout]."""
+  kh, kw, cin, cout = kernel.shape
+  b, h, w, _ = x.shape
+  ho, wo = h - kh + 1, w - kw + 1
+  if impl == "xla":
+    return jax.lax.conv_general_dilated(x, kernel, (1, 1), "VALID",
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  if impl == "im2col":
+    patches = jnp.concatenate([x[:, i:i + ho, j:j + wo] for i in range(kh) for j in range(kw)],
+                              axis=-1)
+    return (patches.reshape(-1, kh * kw * cin) @ kernel.reshape(-1, cout)).reshape(b, ho, wo, cout)
+  if impl == "im2col_rows":
+    patches = jnp.concatenate([x[:, i:i + ho] for i in range(kh)], axis=-1)  # [B, ho, W, kh*Cin]
+    k = kernel.transpose(0, 2, 1, 3).reshape(kh * cin, kw * cout)
+    y = (patches.reshape(-1, kh * cin) @ k).reshape(b, ho, w, kw, cout)
+    return sum(y[:, :, j:j + wo, j] for j in range(kw))
+  if impl == "im2col_cols":
+    patches = jnp.concatenate([x[:, :, j:j + wo] for j in range(kw)], axis=-1)  # [B, H, wo, kw*Cin]
+    k = kernel.reshape(kh, kw * cin, cout).transpose(1, 0, 2).reshape(kw * cin, kh * cout)
+    y = (patches.reshape(-1, kw * cin) @ k).reshape(b, h, wo, kh, cout)
+    return sum(y[:, i:i + ho, :, i] for i in range(kh))
+  raise ValueError(f"conv_impl={impl!r}; choose one of {CONV_IMPLS}.")
+
+
+class Conv(nn.Module):
+  """nn.Conv(padding='VALID') with the same parameters (kernel [kh, kw, Cin, Cout], bias [Cout]),
+  initialisers and dtype promotion, computed by `conv2d_valid(impl)`."""
+  features: int
+  kernel_size: Sequence[int]
+  impl: str = "xla"
+  kernel_init: nn.initializers.Initializer = glorot_uniform
+  dtype: str = "float32"
+  conv_impl: str = "xla"
+
+  @nn.compact
+  def __call__(self, x):
+    kernel = self.param("kernel", self.kernel_init,
+                        (*self.kernel_size, x.shape[-1], self.features), jnp.float32)
+    bias = self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
+    x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=self.dtype)
+    return conv2d_valid(x, kernel, self.impl) + bias
+
+
 class VanillaCNN(nn.Module):
   """Returns (logits [B, 10], representation [B, 16] = the global-average-pooled features)."""
   filters: Sequence[int] = (128, 64, 64)
@@ -56,6 +104,7 @@ class VanillaCNN(nn.Module):
   bn_momentum: float = 0.99
   bn_epsilon: float = 1e-3
   dtype: str = "float32"
+  conv_impl: str = "xla"
 
   @nn.compact
   def __call__(self, x, *, train: bool):
@@ -65,9 +114,10 @@ class VanillaCNN(nn.Module):
       x = x[..., None]
     x = x.astype(self.dtype)
     x = nn.Dropout(self.input_dropout_rate, deterministic=not train)(x)
-    for filters, units, pool in zip(self.filters, self.maxout_size, self.pool_size):
-      x = nn.Conv(filters, tuple(self.kernel_size), padding="VALID", kernel_init=glorot_uniform,
-                  dtype=self.dtype)(x)
+    for i, (filters, units, pool) in enumerate(
+        zip(self.filters, self.maxout_size, self.pool_size)):
+      x = Conv(filters, tuple(self.kernel_size), impl=self.conv_impl, dtype=self.dtype,
+               name=f"Conv_{i}")(x)
       x = max_out(x, units)
       x = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum,
                        epsilon=self.bn_epsilon, dtype=self.dtype)(x)
