@@ -80,13 +80,14 @@ def make_apply(model, mode: str):
   return apply
 
 
-def use_cache(config, task) -> bool:
+def use_cache(config, task, total_steps: int | None = None) -> bool:
   """Whether to precompute the teacher's logits for the whole training set once.
 
   Valid only when soft targets are a fixed function of each training example: the teacher in
   'eval' mode (no dropout, moving BatchNorm statistics) and no random input augmentation (none in
   this project). 'auto' caches whenever that holds and the logits fit in memory (MNIST: 60k x 10
-  floats; not a language model's [N, L, vocab]); 'on' insists, with an error when invalid.
+  floats; not a language model's [N, L, vocab]) and the run sees at least one epoch (shorter
+  runs would spend more on the cache than they save); 'on' insists, with an error when invalid.
   """
   mode = config.distill.cache_teacher
   if mode == "off":
@@ -100,4 +101,7 @@ def use_cache(config, task) -> bool:
   if reasons and mode == "on":
     raise config_lib.ConfigError("config.distill.cache_teacher='on' is invalid: " +
                                  "; ".join(reasons) + ". Set it to 'auto' or 'off'.")
-  return not reasons
+  if reasons:
+    return False
+  short = total_steps is not None and total_steps * config.train.batch_size < task.num_train
+  return mode == "on" or not short

@@ -193,7 +193,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
         config, workdir, sample_inputs, train_and_evaluate, task.model_kwargs)
     teacher_apply = teacher_lib.make_apply(t_model, config.distill.teacher_mode)
     teacher_variables = jax.device_put(teacher_variables, repl)
-    if teacher_lib.use_cache(config, task):
+    if teacher_lib.use_cache(config, task, total_steps):
       start = time.time()
       logits_step = jax.jit(lambda v, b: {"logits": teacher_apply(v, task.prepare(b)[0], None)},
                             out_shardings=parallel.batch_sharded(mesh))
