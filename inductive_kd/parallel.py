@@ -173,10 +173,17 @@ def check_topology(expected_processes: int | None = None) -> None:
   """Every process must agree on the process count and hold the same number of devices.
 
   Both checks give the same answer on every process (they use the global device list and an
-  all-gather), so all processes stop together instead of leaving the others waiting.
+  all-gather, which needs equal device counts: that check comes first), so all processes stop
+  together instead of leaving the others waiting.
   """
   per_process = np.bincount([d.process_index for d in jax.devices()],
                             minlength=jax.process_count())
+  if len(set(per_process.tolist())) > 1:
+    raise DistributedError(
+        "Every process needs the same number of devices, got "
+        f"{dict(enumerate(per_process.tolist()))} (process: devices); make the visible devices "
+        "(CUDA_VISIBLE_DEVICES, JAX_LOCAL_DEVICE_IDS, --xla_force_host_platform_device_count) "
+        "the same on every process.")
   if jax.process_count() > 1:
     claimed = multihost_utils.process_allgather(
         np.asarray(-1 if expected_processes is None else expected_processes, np.int32))
@@ -186,12 +193,6 @@ def check_topology(expected_processes: int | None = None) -> None:
           f"The processes disagree on the process count: {ENV_NUM_PROCESSES} was {claimed} but "
           f"{jax.process_count()} processes joined; start every process with "
           f"{ENV_NUM_PROCESSES}={jax.process_count()} (or the number you meant, all started).")
-  if len(set(per_process.tolist())) > 1:
-    raise DistributedError(
-        "Every process needs the same number of devices, got "
-        f"{dict(enumerate(per_process.tolist()))} (process: devices); make the visible devices "
-        "(CUDA_VISIBLE_DEVICES, JAX_LOCAL_DEVICE_IDS, --xla_force_host_platform_device_count) "
-        "the same on every process.")
 
 
 def make_mesh() -> Mesh:
