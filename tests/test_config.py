@@ -6,10 +6,18 @@ import pytest
 from inductive_kd import config as config_lib
 
 CONFIGS = sorted(p.name for p in (config_lib.REPO_ROOT / "configs").glob("*.py"))
+# The grid configs need the cell named; every other config takes nothing or 'quick'.
+GRID_ARGS = {
+    "sva_lm.py": ["student=lstm", "student=transformer,teacher=lstm,quick",
+                  "student=ut,teacher=lstm,size=cpu", "student=small_transformer"],
+    "sva_cl.py": [f"student={s}" + (f",teacher={t}" if t else "")
+                  for s in ("transformer", "transformer_seq", "ut_seq", "lstm")
+                  for t in (None, "lstm", "ut_seq", "transformer_seq", "transformer")],
+}
+CASES = [(name, arg) for name in CONFIGS for arg in GRID_ARGS.get(name, [None, "quick"])]
 
 
-@pytest.mark.parametrize("name", CONFIGS)
-@pytest.mark.parametrize("arg", [None, "quick"])
+@pytest.mark.parametrize("name,arg", CASES)
 def test_every_config_loads_and_validates(name, arg):
   spec = f"configs/{name}" + (f":{arg}" if arg else "")
   c = config_lib.load_config_file(spec)
@@ -58,3 +66,10 @@ def test_missing_config_file_and_bad_arg():
     config_lib.load_config_file("configs/nope.py")
   with pytest.raises(config_lib.ConfigError, match="Unknown config arg 'quik'"):
     config_lib.load_config_file("configs/mnist_mlp.py:quik")
+
+
+def test_sva_grid_arg_errors():
+  with pytest.raises(config_lib.ConfigError, match="Name the student"):
+    config_lib.load_config_file("configs/sva_cl.py")
+  with pytest.raises(config_lib.ConfigError, match="Unknown SVA cl teacher 'gru'"):
+    config_lib.load_config_file("configs/sva_cl.py:student=lstm,teacher=gru")
