@@ -84,9 +84,7 @@ def _watchdog(timeout_s: float, message):
   a longer timeout) and exits cleanly with TIMEOUT_EXIT_CODE.
   """
   def fire():
-    line = message()
-    logging.error("%s", line)
-    os.write(2, (line + "\n").encode())
+    os.write(2, (message() + "\n").encode())  # Not via logging: its handler may be buffered.
     os._exit(TIMEOUT_EXIT_CODE)  # pylint: disable=protected-access
 
   timer = threading.Timer(timeout_s, fire)

@@ -273,7 +273,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
   # The host may run at most two steps ahead of the device: it never stalls the device, and the
   # progress line's steps/s and ETA measure the device, not how fast Python can enqueue work.
   in_flight = collections.deque()
-  metrics = zero_metrics()
+  metrics = jax.device_put(zero_metrics(), repl)
   train_start, timed_steps = time.time(), 0
   perm_epoch, perm = -1, None
   step = start_step
@@ -297,7 +297,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
       check_finite(step)
       scalars["learning_rate"] = float(schedule(step - 1))
       writer.write_scalars(step, {f"train/{k}": v for k, v in scalars.items()})
-      metrics = zero_metrics()
+      metrics = jax.device_put(zero_metrics(), repl)
     if step % eval_every == 0 or step == total_steps:
       results, outputs = evaluate_and_log(step)
     if probe_every and (step % probe_every == 0 or step == total_steps):
