@@ -66,3 +66,111 @@ def test_max_pool_equals_reduce_window_values_and_gradients():
   g1 = jax.grad(lambda x: (cnn.max_pool(x, (2, 2)) * w).sum())(x)
   g2 = jax.grad(lambda x: (reference(x) * w).sum())(x)
   np.testing.assert_allclose(g1, g2, rtol=1e-6)
+
+
+# --- How the CNN computes (conv_impl, dropout_impl) must not change what it computes. ----------
+
+
+def _reference_conv(x, kernel):
+  return jax.lax.conv_general_dilated(x, kernel, (1, 1), "VALID",
+                                      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+@pytest.mark.parametrize("impl", cnn.CONV_IMPLS)
+@pytest.mark.parametrize("shape", [(2, 9, 11, 1, 5), (3, 8, 7, 6, 4)])  # B, H, W, Cin, Cout.
+def test_conv_impls_match_lax_conv_outputs_and_gradients(impl, shape):
+  b, h, w, cin, cout = shape
+  x = jax.random.normal(jax.random.PRNGKey(0), (b, h, w, cin))
+  k = jax.random.normal(jax.random.PRNGKey(1), (3, 3, cin, cout))
+  g = jax.random.normal(jax.random.PRNGKey(2), (b, h - 2, w - 2, cout))
+
+  @jax.jit
+  def outputs_and_grads(x, k, g):
+    out, vjp = jax.vjp(lambda x, k: cnn.conv2d_valid(x, k, impl), x, k)
+    ref, ref_vjp = jax.vjp(_reference_conv, x, k)
+    return (out, *vjp(g)), (ref, *ref_vjp(g))  # Output, d/dx, d/dkernel.
+
+  got, want = outputs_and_grads(x, k, g)
+  assert got[0].shape == want[0].shape == (b, h - 2, w - 2, cout)
+  for a, b_ in zip(got, want):
+    np.testing.assert_allclose(a, b_, rtol=1e-5, atol=1e-4)
+
+
+def test_conv_impl_is_checked():
+  x = jnp.zeros((1, 5, 5, 2))
+  with pytest.raises(ValueError, match="conv_impl='fft'.*choose one of"):
+    cnn.conv2d_valid(x, jnp.zeros((3, 3, 2, 1)), "fft")
+  with pytest.raises(ValueError, match="dropout_impl='fast'"):
+    cnn.VanillaCNN(dropout_impl="fast").init(jax.random.PRNGKey(0), x[..., 0], train=False)
+
+
+def test_conv_module_has_nn_conv_parameters():
+  from flax import linen as flax_nn  # pylint: disable=g-import-not-at-top
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 3))
+  ref = flax_nn.Conv(4, (3, 3), padding="VALID", kernel_init=cnn.glorot_uniform)
+  v_ref = ref.init(jax.random.PRNGKey(1), x)
+  v = cnn.Conv(4, (3, 3)).init(jax.random.PRNGKey(1), x)
+  # Same names, shapes and initial values, so old checkpoints load and seeds reproduce.
+  jax.tree.map(np.testing.assert_array_equal, v, v_ref)
+  np.testing.assert_allclose(cnn.Conv(4, (3, 3)).apply(v, x), ref.apply(v_ref, x), rtol=1e-5,
+                             atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 6, 6, 8)])
+def test_bernoulli_is_bit_identical_to_jax_random(shape):
+  for key in (jax.random.PRNGKey(0), jax.random.fold_in(jax.random.PRNGKey(3), 9),
+              jax.random.key(5)):
+    for p in (0.7, 0.5, 0.999):
+      np.testing.assert_array_equal(jax.jit(cnn.bernoulli, static_argnums=(1, 2))(key, p, shape),
+                                    jax.random.bernoulli(key, p, shape))
+
+
+def test_threefry2x32_known_answer():
+  # Random123's published known-answer vector for Threefry-2x32 with 20 rounds.
+  k = np.uint32([0x13198a2e, 0x03707344])
+  x = np.uint32([0x243f6a88, 0x85a308d3])
+  out = cnn.threefry2x32(jnp.uint32(k[0]), jnp.uint32(k[1]), jnp.uint32(x[0]), jnp.uint32(x[1]))
+  assert [int(o) for o in out] == [0xc4923a9c, 0x483df7a0]
+
+
+def _cnn_loss_and_grads(model, variables, x):
+  def loss(params):
+    (logits, rep), upd = model.apply({"params": params, "batch_stats": variables["batch_stats"]},
+                                     x, train=True, rngs={"dropout": jax.random.PRNGKey(7)},
+                                     mutable=["batch_stats"])
+    return (logits ** 2).sum() + rep.sum(), (logits, upd["batch_stats"])
+  return jax.jit(jax.value_and_grad(loss, has_aux=True))(variables["params"])
+
+
+def test_cnn_conv_impls_give_the_same_model():
+  """Whole model, defaults (fast on CPU) against nn.Conv-equivalent lax convs + nn.Dropout.
+
+  dropout_impl='unrolled' draws the same masks as nn.Dropout: bit-identical results. Across
+  conv_impls: same parameters, dropout masks, logits, loss and batch statistics up to rounding. Gradients are
+  compared exactly (to rounding) per convolution in the tests above; through the whole network
+  only those of the layers after the last max-out/max-pool are: upstream, rounding-level
+  differences may flip which element of a max-out group or pooling window wins, which moves the
+  gradient of the losing element by O(1) (the reference model does that too when its own input
+  moves by 1e-6).
+  """
+  x = jax.random.uniform(jax.random.PRNGKey(1), (4, 28, 28))
+  narrow = dict(filters=(8, 8, 8), maxout_size=(8, 8, 2))
+  ref_model = cnn.VanillaCNN(conv_impl="xla", dropout_impl="flax", **narrow)
+  v = ref_model.init(jax.random.PRNGKey(0), x, train=False)
+  ref = _cnn_loss_and_grads(ref_model, v, x)
+  exact = cnn.VanillaCNN(conv_impl="xla", dropout_impl="unrolled", **narrow)
+  jax.tree.map(np.testing.assert_array_equal, _cnn_loss_and_grads(exact, v, x), ref)
+  (ref_loss, (ref_logits, ref_stats)), ref_grads = ref
+  for conv_impl in ("auto",):
+    model = cnn.VanillaCNN(conv_impl=conv_impl, **narrow)
+    jax.tree.map(np.testing.assert_array_equal,
+                 model.init(jax.random.PRNGKey(0), x, train=False), v)
+    (loss, (logits, stats)), grads = _cnn_loss_and_grads(model, v, x)
+    # Different dropout masks would move the logits by O(1), not by rounding.
+    np.testing.assert_allclose(logits, ref_logits, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), stats,
+                 ref_stats)
+    for layer in ("projector", "BatchNorm_2"):
+      jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4),
+                   grads[layer], ref_grads[layer])

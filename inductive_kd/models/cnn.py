@@ -13,6 +13,7 @@ from typing import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 # Keras' defaults, which the official code relied on.
 glorot_uniform = nn.initializers.glorot_uniform()
@@ -45,21 +46,36 @@ def max_pool(x: jnp.ndarray, window: Sequence[int]) -> jnp.ndarray:
   return x.reshape(b, h2, wh, w2, ww, c).max(axis=(2, 4))
 
 
-CONV_IMPLS = ("xla", "im2col", "im2col_rows", "im2col_cols")
+CONV_IMPLS = ("auto", "xla", "im2col", "im2col_rows", "im2col_cols")
+# 'auto' below this many patch elements (kh*kw*Cin) uses one im2col matmul, else XLA's conv.
+_AUTO_IM2COL_MAX_PATCH = 32
 
 
-def conv2d_valid(x: jnp.ndarray, kernel: jnp.ndarray, impl: str = "xla") -> jnp.ndarray:
-  """Stride-1 'valid' cross-correlation of x [B, H, W, Cin] with kernel [kh, kw, Cin, Cout]."""
+def conv2d_valid(x: jnp.ndarray, kernel: jnp.ndarray, impl: str = "auto") -> jnp.ndarray:
+  """Stride-1 'valid' cross-correlation of x [B, H, W, Cin] with kernel [kh, kw, Cin, Cout].
+
+  Every impl computes the same sums (in a different order, so results agree to float rounding);
+  they differ in how XLA:CPU runs them (benchmarks/bench_conv.py times each):
+  - 'xla': lax.conv_general_dilated (XLA:CPU hands it to YNNPACK or Eigen).
+  - 'im2col': the kh*kw shifted views side by side, then ONE matmul with K = kh*kw*Cin.
+  - 'im2col_rows' / 'im2col_cols': the kh row (kw column) shifts side by side, one matmul to
+    kw*Cout (kh*Cout) outputs, then a sum of kw (kh) shifted slices: 3x less patch memory.
+  - 'auto': 'im2col' where the patch is tiny (the 1-channel input layer: K = 9, where a conv
+    kernel has too little work per pixel), 'xla' elsewhere. Fastest measured on CPU.
+  """
   kh, kw, cin, cout = kernel.shape
   b, h, w, _ = x.shape
   ho, wo = h - kh + 1, w - kw + 1
+  if impl == "auto":
+    impl = "im2col" if kh * kw * cin <= _AUTO_IM2COL_MAX_PATCH else "xla"
   if impl == "xla":
     return jax.lax.conv_general_dilated(x, kernel, (1, 1), "VALID",
                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
   if impl == "im2col":
     patches = jnp.concatenate([x[:, i:i + ho, j:j + wo] for i in range(kh) for j in range(kw)],
-                              axis=-1)
-    return (patches.reshape(-1, kh * kw * cin) @ kernel.reshape(-1, cout)).reshape(b, ho, wo, cout)
+                              axis=-1)  # [B, ho, wo, kh*kw*Cin], (i, j, c) order = kernel's.
+    y = patches.reshape(-1, kh * kw * cin) @ kernel.reshape(-1, cout)
+    return y.reshape(b, ho, wo, cout)
   if impl == "im2col_rows":
     patches = jnp.concatenate([x[:, i:i + ho] for i in range(kh)], axis=-1)  # [B, ho, W, kh*Cin]
     k = kernel.transpose(0, 2, 1, 3).reshape(kh * cin, kw * cout)
@@ -70,7 +86,7 @@ def conv2d_valid(x: jnp.ndarray, kernel: jnp.ndarray, impl: str = "xla") -> jnp.
     k = kernel.reshape(kh, kw * cin, cout).transpose(1, 0, 2).reshape(kw * cin, kh * cout)
     y = (patches.reshape(-1, kw * cin) @ k).reshape(b, h, wo, kh, cout)
     return sum(y[:, i:i + ho, :, i] for i in range(kh))
-  raise ValueError(f"conv_impl={impl!r}; choose one of {CONV_IMPLS}.")
+  raise ValueError(f"VanillaCNN.conv_impl={impl!r}; choose one of {CONV_IMPLS}.")
 
 
 class Conv(nn.Module):
@@ -78,10 +94,9 @@ class Conv(nn.Module):
   initialisers and dtype promotion, computed by `conv2d_valid(impl)`."""
   features: int
   kernel_size: Sequence[int]
-  impl: str = "xla"
+  impl: str = "auto"
   kernel_init: nn.initializers.Initializer = glorot_uniform
   dtype: str = "float32"
-  conv_impl: str = "xla"
 
   @nn.compact
   def __call__(self, x):
@@ -92,8 +107,101 @@ class Conv(nn.Module):
     return conv2d_valid(x, kernel, self.impl) + bias
 
 
+# --- Dropout with jax.random's exact masks, minus XLA:CPU's rolled-loop Threefry -----------------
+
+DROPOUT_IMPLS = ("unrolled", "flax")
+_THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def _rotate_left(x: jnp.ndarray, d: int) -> jnp.ndarray:
+  return (x << np.uint32(d)) | jax.lax.shift_right_logical(x, np.uint32(32 - d))
+
+
+def threefry2x32(k1, k2, x1, x2):
+  """The Threefry-2x32 block cipher (Salmon et al. 2011; 20 rounds), as jax.random's.
+
+  The same arithmetic as jax's `threefry2x32_p`, written out in jnp so that XLA fuses all 20
+  rounds into one elementwise loop. (jax lowers the primitive on CPU as a 5-trip while loop over
+  the whole array, ~14x slower on the CNN's 11M-element dropout masks.)
+  """
+  ks = (k1, k2, k1 ^ k2 ^ np.uint32(0x1BD11BDA))
+  x1, x2 = x1 + ks[0], x2 + ks[1]
+  for i in range(5):
+    for r in _THREEFRY_ROTATIONS[i % 2]:
+      x1 = x1 + x2
+      x2 = x1 ^ _rotate_left(x2, r)
+    x1 = x1 + ks[(i + 1) % 3]
+    x2 = x2 + ks[(i + 2) % 3] + np.uint32(i + 1)
+  return x1, x2
+
+
+def _unrolled_bernoulli_supported(rng) -> bool:
+  """True where jax.random.bernoulli(rng, ...) is the partitionable Threefry path copied below."""
+  # Older/newer jax without these options: take jax.random's own path.
+  if not getattr(jax.config, "jax_threefry_partitionable", False):
+    return False
+  if jnp.issubdtype(rng.dtype, jax.dtypes.prng_key):
+    return str(jax.random.key_impl(rng)) == "threefry2x32"
+  return (rng.shape == (2,) and rng.dtype == jnp.uint32
+          and getattr(jax.config, "jax_default_prng_impl", None) == "threefry2x32")
+
+
+def bernoulli(rng, p: float, shape: Sequence[int]) -> jnp.ndarray:
+  """jax.random.bernoulli(rng, p, shape), bit for bit, via `threefry2x32` (see there).
+
+  Follows jax.random: 32 random bits per element = the two Threefry outputs XOR-ed, with the
+  element's flat index as the 64-bit counter (high word 0 below 2^32 elements); uniform floats
+  in [0, 1) from the top 23 bits; keep where u < p. Where jax would take another path (other PRNG
+  implementations, `jax_threefry_partitionable=False`) it simply calls jax.random.bernoulli.
+  """
+  size = int(np.prod(shape))
+  if not _unrolled_bernoulli_supported(rng) or size >= 2 ** 32:
+    return jax.random.bernoulli(rng, p, shape)
+  if jnp.issubdtype(rng.dtype, jax.dtypes.prng_key):
+    rng = jax.random.key_data(rng)
+  counts = jax.lax.iota(np.uint32, size).reshape(shape)
+  bits1, bits2 = threefry2x32(rng[0], rng[1], jnp.zeros_like(counts), counts)
+  bits = bits1 ^ bits2
+  floats = jax.lax.bitcast_convert_type(
+      jax.lax.shift_right_logical(bits, np.uint32(32 - 23)) | np.uint32(0x3F800000),
+      jnp.float32) - np.float32(1.0)
+  return floats < p
+
+
+class Dropout(nn.Dropout):
+  """nn.Dropout with the same masks (and name, hence the same rng stream) computed by the fused
+  `bernoulli` above. Maths unchanged: tests/test_models.py compares it with nn.Dropout."""
+  impl: str = "unrolled"
+
+  @nn.compact
+  def __call__(self, inputs, deterministic: bool | None = None, rng=None):
+    if self.impl == "flax":
+      return super().__call__(inputs, deterministic, rng)
+    if self.impl != "unrolled":
+      raise ValueError(f"VanillaCNN.dropout_impl={self.impl!r}; choose one of {DROPOUT_IMPLS}.")
+    deterministic = nn.merge_param("deterministic", self.deterministic, deterministic)
+    if self.rate == 0.0 or deterministic:
+      return inputs
+    if self.rate == 1.0:
+      return jnp.zeros_like(inputs)
+    keep_prob = 1.0 - self.rate
+    if rng is None:
+      rng = self.make_rng(self.rng_collection)
+    shape = list(inputs.shape)
+    for dim in self.broadcast_dims:
+      shape[dim] = 1
+    mask = jnp.broadcast_to(bernoulli(rng, keep_prob, shape), inputs.shape)
+    return jax.lax.select(mask, inputs / keep_prob, jnp.zeros_like(inputs))
+
+
 class VanillaCNN(nn.Module):
-  """Returns (logits [B, 10], representation [B, 16] = the global-average-pooled features)."""
+  """Returns (logits [B, 10], representation [B, 16] = the global-average-pooled features).
+
+  `conv_impl` and `dropout_impl` choose how the convolutions and dropout masks are computed, not
+  what: every choice gives the same outputs and gradients up to float rounding (the dropout masks
+  are bit-identical), and the same parameter tree (Conv_i/kernel [3, 3, Cin, Cout], Conv_i/bias).
+  The defaults are the fastest on CPU (benchmarks/README.md).
+  """
   filters: Sequence[int] = (128, 64, 64)
   maxout_size: Sequence[int] = (128, 64, 16)
   kernel_size: Sequence[int] = (3, 3)
@@ -104,16 +212,22 @@ class VanillaCNN(nn.Module):
   bn_momentum: float = 0.99
   bn_epsilon: float = 1e-3
   dtype: str = "float32"
-  conv_impl: str = "xla"
+  conv_impl: str = "auto"
+  dropout_impl: str = "unrolled"
 
   @nn.compact
   def __call__(self, x, *, train: bool):
     if not len(self.filters) == len(self.maxout_size) == len(self.pool_size):
       raise ValueError("filters, maxout_size and pool_size must have one entry per block.")
+    if self.conv_impl not in CONV_IMPLS:
+      raise ValueError(f"VanillaCNN.conv_impl={self.conv_impl!r}; choose one of {CONV_IMPLS}.")
+    if self.dropout_impl not in DROPOUT_IMPLS:
+      raise ValueError(f"VanillaCNN.dropout_impl={self.dropout_impl!r}; choose one of "
+                       f"{DROPOUT_IMPLS}.")
     if x.ndim == 3:
       x = x[..., None]
     x = x.astype(self.dtype)
-    x = nn.Dropout(self.input_dropout_rate, deterministic=not train)(x)
+    x = Dropout(self.input_dropout_rate, deterministic=not train, impl=self.dropout_impl)(x)
     for i, (filters, units, pool) in enumerate(
         zip(self.filters, self.maxout_size, self.pool_size)):
       x = Conv(filters, tuple(self.kernel_size), impl=self.conv_impl, dtype=self.dtype,
@@ -123,7 +237,7 @@ class VanillaCNN(nn.Module):
                        epsilon=self.bn_epsilon, dtype=self.dtype)(x)
       x = nn.relu(x)
       x = max_pool(x, pool)
-      x = nn.Dropout(self.hidden_dropout_rate, deterministic=not train)(x)
+      x = Dropout(self.hidden_dropout_rate, deterministic=not train, impl=self.dropout_impl)(x)
     rep = x.mean(axis=(1, 2))
     logits = nn.Dense(self.num_classes, kernel_init=glorot_uniform, dtype=self.dtype,
                       name="projector")(rep)
