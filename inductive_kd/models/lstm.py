@@ -28,6 +28,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from inductive_kd.models.common import check_tokens
+
 Array = jax.Array
 Initializer = Callable[..., Array]
 
@@ -64,15 +66,6 @@ def _lstm_bias_init(key, shape, dtype=jnp.float32):
   (four_h,) = shape
   h = four_h // 4
   return jnp.zeros(shape, dtype).at[h:2 * h].set(1.0)
-
-
-def _check_tokens(x: Array, name: str) -> None:
-  if x.ndim != 2:
-    raise ValueError(f'{name} expects int token ids of shape [batch, length]; got shape '
-                     f'{x.shape}. Add or remove a batch axis.')
-  if not jnp.issubdtype(x.dtype, jnp.integer):
-    raise ValueError(f'{name} expects integer token ids; got dtype {x.dtype}. '
-                     'Cast the batch with .astype(np.int32).')
 
 
 def _sequence_dropout_mask(rng: Array, rate: float, shape: tuple[int, ...]) -> Array:
@@ -174,7 +167,7 @@ class LSTMClassifier(nn.Module):
 
   @nn.compact
   def __call__(self, x: Array, *, train: bool) -> tuple[Array, Array]:
-    _check_tokens(x, 'LSTMClassifier')
+    check_tokens(x, 'LSTMClassifier')
     mask = x != 0
     h = nn.Embed(self.vocab_size, self.embedding_dim, embedding_init=_keras_embedding_init,
                  name='embed')(x)
@@ -216,7 +209,7 @@ class LSTMLM(nn.Module):
 
   @nn.compact
   def __call__(self, x: Array, *, train: bool) -> tuple[Array, Array]:
-    _check_tokens(x, 'LSTMLM')
+    check_tokens(x, 'LSTMLM')
     mask = x != 0
     emb_init = nn.initializers.truncated_normal(self.embedding_dim ** -0.5)
     lstm_init = nn.initializers.truncated_normal(self.hidden_dim ** -0.5)

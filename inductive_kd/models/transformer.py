@@ -42,6 +42,8 @@ import jax
 import jax.numpy as jnp
 from flax import traverse_util
 
+from inductive_kd.models.common import check_tokens
+
 Array = jax.Array
 
 # Reflect's additive mask constant (transformer_layers.Attention._attn).
@@ -63,15 +65,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     'big_gpt_v5': dict(d_model=256, depth=6, n_head=8, resid_pdrop=0.2, embd_pdrop=0.2,
                        attn_pdrop=0.3, initializer_range=0.05),
 }
-
-
-def _check_tokens(x: Array, name: str) -> None:
-  if x.ndim != 2:
-    raise ValueError(f'{name} expects int token ids of shape [batch, length]; got shape '
-                     f'{x.shape}. Add or remove a batch axis.')
-  if not jnp.issubdtype(x.dtype, jnp.integer):
-    raise ValueError(f'{name} expects integer token ids; got dtype {x.dtype}. '
-                     'Cast the batch with .astype(np.int32).')
 
 
 class Attention(nn.Module):
@@ -238,7 +231,7 @@ class TransformerLM(nn.Module):
 
   @nn.compact
   def __call__(self, x: Array, *, train: bool) -> tuple[Array, Array]:
-    _check_tokens(x, 'TransformerLM')
+    check_tokens(x, 'TransformerLM')
     transformer = _gpt2(self, causal=True)
     h = transformer(x, train=train)
     return transformer.attend(h), h
@@ -275,7 +268,7 @@ class TransformerClassifier(nn.Module):
 
   @nn.compact
   def __call__(self, x: Array, *, train: bool) -> tuple[Array, Array]:
-    _check_tokens(x, 'TransformerClassifier')
+    check_tokens(x, 'TransformerClassifier')
     if self.bidirectional:
       if self.cls_token_id == 0:
         raise ValueError('cls_token_id must not be the pad id 0.')
