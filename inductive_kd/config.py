@@ -98,14 +98,20 @@ def base_config() -> ml_collections.ConfigDict:
   return c
 
 
-def _flat_keys(cfg, prefix=""):
+def flatten(cfg, prefix: str = "", keep_whole=()) -> dict:
+  """{'a.b.c': value} for a nested ConfigDict; sub-dicts named in `keep_whole` stay values."""
   out = {}
   for key, value in cfg.items():
-    if isinstance(value, ml_collections.ConfigDict) and key != "model":
-      out.update(_flat_keys(value, f"{prefix}{key}."))
+    if isinstance(value, ml_collections.ConfigDict) and key not in keep_whole:
+      out.update(flatten(value, f"{prefix}{key}.", keep_whole))
     else:
       out[f"{prefix}{key}"] = value
   return out
+
+
+def _flat_keys(cfg) -> dict:
+  # config.model's keys depend on the model; models.create checks them.
+  return flatten(cfg, keep_whole=("model",))
 
 
 def _fail(msg: str):

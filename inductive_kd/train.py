@@ -220,7 +220,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
 
   writer = metric_writers.create_default_writer(str(workdir), just_logging=not main)
   if start_step == 0:
-    writer.write_hparams({k: str(v) for k, v in _flatten_config(config).items()})
+    writer.write_hparams({k: str(v) for k, v in config_lib.flatten(config).items()})
   logging.info("Training %s on %d examples: %d steps (%d per epoch), global batch %d = %d per "
                "device x %d devices (%d processes).", config.model.name, n_train, total_steps,
                steps_per_epoch, config.train.batch_size,
@@ -334,12 +334,3 @@ def train_and_evaluate(config, workdir: str) -> dict:
   logging.info("Done: %s", json.dumps(results))
   return payload
 
-
-def _flatten_config(config, prefix=""):
-  out = {}
-  for k, v in config.items():
-    if hasattr(v, "items"):
-      out.update(_flatten_config(v, f"{prefix}{k}."))
-    else:
-      out[f"{prefix}{k}"] = v
-  return out
