@@ -5,6 +5,7 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from inductive_kd import config as config_lib
+from inductive_kd import runtime
 from inductive_kd import train
 
 FLAGS = flags.FLAGS
@@ -26,6 +27,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
   logging.get_absl_handler().addFilter(_QuietLibraries())
+  runtime.tune_malloc()  # Before jax starts its threads; see runtime.py.
   try:
     train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
   except (config_lib.ConfigError, train.TrainingError, ValueError, FileNotFoundError) as e:

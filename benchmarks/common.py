@@ -12,7 +12,6 @@ Import this module before jax or torch (it sets the CPU affinity and XLA_FLAGS t
 from __future__ import annotations
 
 import argparse
-import ctypes
 import datetime
 import json
 import os
@@ -37,35 +36,8 @@ XLA_FLAG_PRESETS = {
 }
 
 
-# glibc mallopt() parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -2, -4, -8
-
-
-def tune_malloc() -> bool:
-  """Makes glibc keep and reuse freed memory instead of returning it to the kernel.
-
-  XLA:CPU allocates each execution's temporary buffer (~300 MB for the CNN step at batch 128)
-  with aligned_alloc and frees it afterwards. glibc serves blocks that large with a fresh mmap
-  (always, from the per-thread arenas XLA's worker threads use), so every step page-faults and
-  zero-fills all of it again: ~100k page faults per CNN step, a third of its CPU time. One arena,
-  no mmap and no trimming turn that into plain reuse. PyTorch's CPU allocator also sits on
-  malloc, so both frameworks get the same allocator. Must run before jax starts its threads.
-  Returns False where there is no glibc (the setting is then simply not applied).
-  """
-  try:
-    libc = ctypes.CDLL("libc.so.6")
-  except OSError:
-    return False
-  ok = [libc.mallopt(_M_ARENA_MAX, 1), libc.mallopt(_M_MMAP_MAX, 0),
-        libc.mallopt(_M_TRIM_THRESHOLD, 2 ** 31 - 1), libc.mallopt(_M_TOP_PAD, 0)]
-  return all(v == 1 for v in ok)
-
-
-# XLA:CPU (jaxlib 0.10) sends float32 convolutions to YNNPACK by default (library fusion types
-# INDIVIDUAL_DOT, REDUCE and INDIVIDUAL_CONVOLUTION); its Eigen convolutions are faster here
-# (bench_conv.py). A per-jit compiler option, so it can be set without touching XLA_FLAGS.
-NO_YNN_CONV = {"xla_cpu_experimental_ynn_fusion_type":
-               "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
+# The trainer's own process settings (main.py and train.py use them the same way).
+from inductive_kd.runtime import NO_YNN_CONV, tune_malloc  # noqa: E402  (jax not started yet)
 
 
 def jit_kwargs(args) -> dict:

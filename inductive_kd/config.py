@@ -24,7 +24,7 @@ def base_config() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.name = ""                     # Experiment name, written to results.json.
   c.seed = 0                      # Init, dropout and data-order seed.
-  c.num_seeds = 1                 # Reserved for vmapped seeds; only 1 is supported now.
+  c.num_seeds = 1                 # K > 1: seeds seed..seed+K-1 vmapped in one step (train.py).
   c.distributed = "off"           # 'off' | 'auto' (jax.distributed.initialize()).
 
   c.model = ml_collections.ConfigDict()
@@ -156,9 +156,8 @@ def validate(config: ml_collections.ConfigDict, num_devices: int | None = None) 
           "(e.g. 'configs/mnist_cnn.py') and config.teacher.workdir.")
   if c.teacher.config and not c.teacher.workdir:
     _fail("config.teacher.config is set but config.teacher.workdir is empty.")
-  if c.num_seeds != 1:
-    _fail("config.num_seeds > 1 is not implemented yet; run one seed per workdir "
-          "(--config.seed=S).")
+  if c.num_seeds < 1:
+    _fail(f"config.num_seeds={c.num_seeds} must be >= 1.")
   if num_devices is not None:
     for key in ("train.batch_size", "eval.batch_size"):
       if flat[key] % num_devices:

@@ -27,7 +27,7 @@ from clu import metric_writers, periodic_actions
 from inductive_kd import checkpoint
 from inductive_kd.analysis import trajectories
 from inductive_kd import config as config_lib
-from inductive_kd import losses, models, optim, parallel, tasks, teacher as teacher_lib
+from inductive_kd import losses, models, optim, parallel, runtime, tasks, teacher as teacher_lib
 
 
 class TrainingError(RuntimeError):
@@ -165,16 +165,35 @@ def num_train_steps(config, num_examples: int) -> tuple[int, int]:
   return int(math.ceil(config.train.num_epochs * steps_per_epoch)), steps_per_epoch
 
 
-def train_and_evaluate(config, workdir: str) -> dict:
-  """Trains (or resumes, or just reports a finished run in) `workdir`; returns results.json."""
+def seed_workdirs(config, workdir) -> list[Path]:
+  """Where each seed's results go: the workdir itself for one seed; with config.num_seeds = K > 1,
+  K subfolders seed<S> (S = config.seed + k) beside the shared checkpoints/ of the stacked state."""
+  workdir = Path(workdir).absolute()
+  if config.num_seeds == 1:
+    return [workdir]
+  return [workdir / f"seed{config.seed + k}" for k in range(config.num_seeds)]
+
+
+def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
+  """Trains (or resumes, or just reports a finished run in) `workdir`; returns results.json.
+
+  With config.num_seeds = K > 1, K models with seeds config.seed .. config.seed+K-1 train together
+  in one compiled step (`jax.vmap` over their states): each has its own init, dropout keys and data
+  order, exactly those of a single run with that seed, and they share the teacher. Returns the K
+  results.json payloads, one per `seed_workdirs` folder.
+  """
   workdir = Path(workdir).absolute()
   parallel.maybe_initialize_distributed(config.distributed)
   config_lib.validate(config, num_devices=jax.device_count())
-  results_path = workdir / "results.json"
-  if results_path.exists():
+  num_seeds = config.num_seeds
+  seeds = [config.seed + k for k in range(num_seeds)]
+  seed_dirs = seed_workdirs(config, workdir)
+  if all((d / "results.json").exists() for d in seed_dirs):
     logging.info("%s is finished (results.json exists); nothing to do.", workdir)
-    return json.loads(results_path.read_text())
-  workdir.mkdir(parents=True, exist_ok=True)
+    done = [json.loads((d / "results.json").read_text()) for d in seed_dirs]
+    return done[0] if num_seeds == 1 else done
+  for d in seed_dirs:
+    d.mkdir(parents=True, exist_ok=True)
   main = parallel.is_main_process()
 
   task = tasks.create(config)
@@ -185,7 +204,9 @@ def train_and_evaluate(config, workdir: str) -> dict:
   repl = parallel.replicated(mesh)
   n_train = task.num_train
   total_steps, steps_per_epoch = num_train_steps(config, n_train)
+  batch_size = config.train.batch_size
   sample_inputs = task.prepare(local_batch(task.train, np.arange(2)))[0]
+  jit_kwargs = runtime.step_jit_kwargs()
 
   teacher_apply, teacher_variables, teacher_workdir = None, {}, None
   if config.distill.distill_rate > 0:
@@ -196,7 +217,7 @@ def train_and_evaluate(config, workdir: str) -> dict:
     if teacher_lib.use_cache(config, task, total_steps):
       start = time.time()
       logits_step = jax.jit(lambda v, b: {"logits": teacher_apply(v, task.prepare(b)[0], None)},
-                            out_shardings=parallel.batch_sharded(mesh))
+                            out_shardings=parallel.batch_sharded(mesh), **jit_kwargs)
       cached = run_eval(logits_step, teacher_variables, task.train, mesh, config.eval.batch_size)
       task.train = {**task.train, "teacher_logits": cached["logits"]}
       teacher_apply, teacher_variables = None, {}
@@ -204,38 +225,62 @@ def train_and_evaluate(config, workdir: str) -> dict:
                    "distillation step now costs what a plain step costs.", n_train,
                    time.time() - start)
 
-  state = jax.jit(lambda: create_train_state(model, tx, sample_inputs, config.seed),
-                  out_shardings=repl)()
+  step_fn = make_train_step(model, tx, task, config, teacher_apply)
+  if num_seeds == 1:
+    init_fn = lambda: create_train_state(model, tx, sample_inputs, config.seed)
+  else:
+    # States stacked on a leading seed axis. The global batch holds the K seeds' batches
+    # interleaved (row i*K + k is seed k's i-th example), so splitting it to [B, K] keeps each
+    # device's rows on that device; vmap then runs the K steps as one program.
+    init_fn = lambda: jax.vmap(lambda s: create_train_state(model, tx, sample_inputs, s))(
+        jnp.asarray(seeds))
+    per_seed_step = jax.vmap(step_fn, in_axes=(0, 1, None, 0))
+
+    def step_fn(state, batch, teacher_vars, metrics):
+      batch = jax.tree.map(lambda x: x.reshape((batch_size, num_seeds) + x.shape[1:]), batch)
+      return per_seed_step(state, batch, teacher_vars, metrics)
+
+  state = jax.jit(init_fn, out_shardings=repl)()
   ckpt = checkpoint.manager(workdir, config.train.max_checkpoints)
   restored, start_step = checkpoint.restore_latest(ckpt, checkpoint.abstract(state, repl))
   if restored is not None:
     state = restored
     logging.info("Resumed from the checkpoint at step %d in %s.", start_step, workdir)
 
-  train_step = jax.jit(make_train_step(model, tx, task, config, teacher_apply),
-                       donate_argnums=0, out_shardings=repl)
-  eval_step = jax.jit(make_eval_step(model, task), out_shardings=parallel.batch_sharded(mesh))
+  train_step = jax.jit(step_fn, donate_argnums=0, out_shardings=repl, **jit_kwargs)
+  eval_step = jax.jit(make_eval_step(model, task), out_shardings=parallel.batch_sharded(mesh),
+                      **jit_kwargs)
+  take_seed = jax.jit(lambda tree, k: jax.tree.map(lambda x: x[k], tree), out_shardings=repl)
   params_finite = jax.jit(lambda s: jnp.all(jnp.asarray(
       [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves((s.params, s.batch_stats))])))
 
-  writer = metric_writers.create_default_writer(str(workdir), just_logging=not main)
+  def seed_variables(k: int):
+    variables = {"params": state.params, "batch_stats": state.batch_stats}
+    return variables if num_seeds == 1 else take_seed(variables, k)
+
+  writers = [metric_writers.create_default_writer(str(d), just_logging=not main)
+             for d in seed_dirs]
   if start_step == 0:
-    writer.write_hparams({k: str(v) for k, v in config_lib.flatten(config).items()})
+    for writer in writers:
+      writer.write_hparams({k: str(v) for k, v in config_lib.flatten(config).items()})
   logging.info("Training %s on %d examples: %d steps (%d per epoch), global batch %d = %d per "
-               "device x %d devices (%d processes).", config.model.name, n_train, total_steps,
-               steps_per_epoch, config.train.batch_size,
-               config.train.batch_size // jax.device_count(), jax.device_count(),
-               jax.process_count())
+               "device x %d devices (%d processes)%s.", config.model.name, n_train, total_steps,
+               steps_per_epoch, batch_size, batch_size // jax.device_count(), jax.device_count(),
+               jax.process_count(),
+               f", {num_seeds} seeds {seeds} vmapped in one step" if num_seeds > 1 else "")
   eval_every = config.eval.every_steps or steps_per_epoch
   ckpt_every = config.train.checkpoint_every_steps or steps_per_epoch
   progress = periodic_actions.ReportProgress(
-      num_train_steps=total_steps, writer=writer, every_secs=config.train.progress_every_secs,
+      num_train_steps=total_steps, writer=writers[0], every_secs=config.train.progress_every_secs,
       every_steps=None)
 
   def check_finite(step: int):
-    bad = int(state.first_nonfinite)
-    if bad >= 0 or not bool(params_finite(state)):
-      where = f"step {bad}" if bad >= 0 else f"the steps before {step}"
+    bad = np.atleast_1d(np.asarray(state.first_nonfinite))
+    if (bad >= 0).any() or not bool(params_finite(state)):
+      where = f"the steps before {step}"
+      if (bad >= 0).any():
+        k = int(np.argmax(bad >= 0))
+        where = f"step {int(bad[k])}" + (f" (seed {seeds[k]})" if num_seeds > 1 else "")
       last = ckpt.latest_step()
       kept = f"the last good checkpoint (step {last}) is kept in {ckpt.directory}" if last \
           is not None else "no checkpoint was written"
@@ -243,12 +288,15 @@ def train_and_evaluate(config, workdir: str) -> dict:
                           "config.optim.learning_rate or set config.optim.clip_global_norm.")
 
   def evaluate_and_log(step: int):
-    variables = {"params": state.params, "batch_stats": state.batch_stats}
-    results, outputs = evaluate_all(eval_step, variables, task, mesh, config)
-    writer.write_scalars(step, _flatten_results(results))
-    logging.info("step %d eval: %s", step, "  ".join(
-        f"{k} acc {v['accuracy']:.4f} loss {v['loss']:.4f}" for k, v in results.items()))
-    return results, outputs
+    per_seed = []
+    for k, writer in enumerate(writers):
+      results, outputs = evaluate_all(eval_step, seed_variables(k), task, mesh, config)
+      writer.write_scalars(step, _flatten_results(results))
+      logging.info("step %d eval%s: %s", step, f" (seed {seeds[k]})" if num_seeds > 1 else "",
+                   "  ".join(f"{n} acc {v['accuracy']:.4f} loss {v['loss']:.4f}"
+                             for n, v in results.items()))
+      per_seed.append((results, outputs))
+    return per_seed
 
   probe_every = config.analysis.probe_every
   if probe_every:
@@ -261,28 +309,45 @@ def train_and_evaluate(config, workdir: str) -> dict:
 
   def save_probes(step: int):
     """Outputs on the fixed probe set, for similarity-over-training and the MDS trajectories."""
-    out = run_eval(eval_step, {"params": state.params, "batch_stats": state.batch_stats},
-                   probe_arrays, mesh, config.eval.batch_size)
-    if main:
-      trajectories.save_probe_outputs(trajectories.probe_dir(str(workdir)), step, out["probs"],
-                                      out.get("rep"))
+    for k, d in enumerate(seed_dirs):
+      out = run_eval(eval_step, seed_variables(k), probe_arrays, mesh, config.eval.batch_size)
+      if main:
+        trajectories.save_probe_outputs(trajectories.probe_dir(str(d)), step, out["probs"],
+                                        out.get("rep"))
+
+  def write_train_scalars(step: int, metrics):
+    host = jax.tree.map(lambda v: np.atleast_1d(np.asarray(v)), metrics)
+    lr = float(schedule(step - 1))
+    for k, writer in enumerate(writers):
+      count = max(float(host["count"][k]), 1.0)
+      scalars = {k2: float(v[k]) / count for k2, v in host.items() if k2 != "count"}
+      scalars["learning_rate"] = lr
+      writer.write_scalars(step, {f"train/{n}": v for n, v in scalars.items()})
+
+  def fresh_metrics():
+    metrics = zero_metrics()
+    if num_seeds > 1:
+      metrics = jax.tree.map(lambda v: jnp.zeros((num_seeds,), v.dtype), metrics)
+    return jax.device_put(metrics, repl)
 
   if probe_every and start_step == 0:
     save_probes(0)
-  rows = parallel.process_slice(config.train.batch_size)
+  # Each process feeds its devices' rows of the global batch (num_seeds interleaved batches).
+  rows = parallel.process_slice(batch_size * num_seeds)
   # The host may run at most two steps ahead of the device: it never stalls the device, and the
   # progress line's steps/s and ETA measure the device, not how fast Python can enqueue work.
   in_flight = collections.deque()
-  metrics = jax.device_put(zero_metrics(), repl)
+  metrics = fresh_metrics()
   train_start, timed_steps = time.time(), 0
-  perm_epoch, perm = -1, None
+  perm_epoch, perms = -1, None
   step = start_step
-  results = None
+  per_seed = None
   while step < total_steps:
     epoch, i = divmod(step, steps_per_epoch)
     if epoch != perm_epoch:
-      perm, perm_epoch = epoch_permutation(n_train, config.seed, epoch), epoch
-    idx = perm[i * config.train.batch_size:(i + 1) * config.train.batch_size]
+      perms = [epoch_permutation(n_train, s, epoch) for s in seeds]
+      perm_epoch = epoch
+    idx = np.stack([p[i * batch_size:(i + 1) * batch_size] for p in perms], axis=1).reshape(-1)
     batch = parallel.global_batch(mesh, local_batch(task.train, idx[rows]))
     state, metrics = train_step(state, batch, teacher_variables, metrics)
     in_flight.append(metrics["count"])
@@ -292,14 +357,11 @@ def train_and_evaluate(config, workdir: str) -> dict:
     timed_steps += 1
     progress(step)
     if step % config.train.log_every_steps == 0 or step == total_steps:
-      scalars = {k: float(v) / max(float(metrics["count"]), 1.0)
-                 for k, v in metrics.items() if k != "count"}
       check_finite(step)
-      scalars["learning_rate"] = float(schedule(step - 1))
-      writer.write_scalars(step, {f"train/{k}": v for k, v in scalars.items()})
-      metrics = jax.device_put(zero_metrics(), repl)
+      write_train_scalars(step, metrics)
+      metrics = fresh_metrics()
     if step % eval_every == 0 or step == total_steps:
-      results, outputs = evaluate_and_log(step)
+      per_seed = evaluate_and_log(step)
     if probe_every and (step % probe_every == 0 or step == total_steps):
       save_probes(step)
     if step % ckpt_every == 0 or step == total_steps:
@@ -307,30 +369,36 @@ def train_and_evaluate(config, workdir: str) -> dict:
       checkpoint.save(ckpt, step, state)
   ckpt.wait_until_finished()
   wall = time.time() - train_start
-  if results is None:  # Resumed at the end: evaluate the restored state.
-    results, outputs = evaluate_and_log(step)
+  if per_seed is None:  # Resumed at the end: evaluate the restored state.
+    per_seed = evaluate_and_log(step)
 
-  variables = {"params": state.params, "batch_stats": state.batch_stats}
-  checkpoint.save_variables(workdir, variables)
-  payload = {
-      "name": config.name, "model": config.model.name, "seed": config.seed, "steps": step,
-      "epochs": step / steps_per_epoch, "steps_per_epoch": steps_per_epoch,
-      "batch_size": config.train.batch_size, "devices": jax.device_count(),
-      "teacher_workdir": str(teacher_workdir) if teacher_workdir else None,
-      "teacher_config": config.teacher.config or None,
-      "teacher_mode": config.distill.teacher_mode if teacher_workdir else None,
-      "train_wall_s": wall, "train_steps_per_s": timed_steps / wall if wall else None,
-      "test": results, "config": json.loads(config.to_json_best_effort()),
-  }
-  if main:
-    pred_dir = workdir / "predictions"
-    pred_dir.mkdir(exist_ok=True)
-    for name, out in outputs.items():
-      labels = {"labels": task.eval_sets[name]["labels"]} if "labels" in task.eval_sets[name] else {}
-      np.savez_compressed(pred_dir / f"{name}.npz", **labels, **out)
-    _write_json(results_path, payload)
-  writer.flush()
-  writer.close()
-  logging.info("Done: %s", json.dumps(results))
-  return payload
-
+  payloads = []
+  for k, (d, writer, (results, outputs)) in enumerate(zip(seed_dirs, writers, per_seed)):
+    checkpoint.save_variables(d, seed_variables(k))
+    payload = {
+        "name": config.name, "model": config.model.name, "seed": seeds[k], "steps": step,
+        "epochs": step / steps_per_epoch, "steps_per_epoch": steps_per_epoch,
+        "batch_size": batch_size, "devices": jax.device_count(),
+        "num_seeds_vmapped": num_seeds,
+        "teacher_workdir": str(teacher_workdir) if teacher_workdir else None,
+        "teacher_config": config.teacher.config or None,
+        "teacher_mode": config.distill.teacher_mode if teacher_workdir else None,
+        "train_wall_s": wall, "train_steps_per_s": timed_steps / wall if wall else None,
+        "test": results, "config": json.loads(config.to_json_best_effort()),
+    }
+    if num_seeds > 1:
+      payload["config"]["seed"] = seeds[k]
+    if main:
+      pred_dir = d / "predictions"
+      pred_dir.mkdir(exist_ok=True)
+      for name, out in outputs.items():
+        arrays = task.eval_sets[name]
+        labels = {"labels": arrays["labels"]} if "labels" in arrays else {}
+        np.savez_compressed(pred_dir / f"{name}.npz", **labels, **out)
+      _write_json(d / "results.json", payload)
+    writer.flush()
+    writer.close()
+    logging.info("Done%s: %s", f" (seed {seeds[k]})" if num_seeds > 1 else "",
+                 json.dumps(results))
+    payloads.append(payload)
+  return payloads[0] if num_seeds == 1 else payloads

@@ -200,3 +200,34 @@ def test_teacher_cache_is_refused_in_train_mode():
     teacher.use_cache(c, task)
   c.distill.teacher_mode = "eval"
   assert teacher.use_cache(c, task)
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_vmapped_seeds_equal_separate_runs(tmp_path, model):
+  """num_seeds=2 trains seeds 3 and 4 in one step; each must be the single run with that seed
+  (same init, dropout keys and data order). Only float summation order differs (batched vs plain
+  matmuls), which Adam's early sign-like updates grow to ~1e-4 in the probabilities after 10
+  steps; a wrong key or batch would differ like two seeds do (> 1e-2)."""
+  c = small_config(model, steps=10)
+  c.optim.name = "adam"
+  if model == "cnn":
+    c.model.filters, c.model.maxout_size = (8, 8, 8), (8, 8, 4)
+  c.seed, c.num_seeds = 3, 2
+  together = train.train_and_evaluate(c, tmp_path / "both")
+  assert [r["seed"] for r in together] == [3, 4]
+  assert train.seed_workdirs(c, tmp_path / "both") == [tmp_path / "both" / "seed3",
+                                                        tmp_path / "both" / "seed4"]
+  for seed in (3, 4):
+    single = c.copy_and_resolve_references()
+    single.seed, single.num_seeds = seed, 1
+    alone = train.train_and_evaluate(single, tmp_path / f"alone{seed}")
+    a = np.load(tmp_path / "both" / f"seed{seed}" / "predictions" / "mnist.npz")["probs"]
+    b = np.load(tmp_path / f"alone{seed}" / "predictions" / "mnist.npz")["probs"]
+    np.testing.assert_allclose(a, b, atol=1e-3)
+    assert abs(together[seed - 3]["test"]["mnist"]["accuracy"]
+               - alone["test"]["mnist"]["accuracy"]) <= 0.01
+  # The two seeds really differ, and a finished K-seed run is not trained again.
+  p3, p4 = (np.load(tmp_path / "both" / f"seed{s}" / "predictions" / "mnist.npz")["probs"]
+            for s in (3, 4))
+  assert np.abs(p3 - p4).max() > 1e-2
+  assert [r["seed"] for r in train.train_and_evaluate(c, tmp_path / "both")] == [3, 4]
