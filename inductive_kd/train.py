@@ -98,6 +98,28 @@ def make_train_step(model, tx, task: tasks.Task, config, teacher_apply=None):
   return train_step
 
 
+def create_seed_states(model, tx, sample_inputs, seeds) -> TrainState:
+  """The TrainStates of several seeds stacked on a leading axis; entry k equals
+  create_train_state(..., seeds[k]) (jax.random is elementwise under vmap)."""
+  return jax.vmap(lambda s: create_train_state(model, tx, sample_inputs, s))(jnp.asarray(seeds))
+
+
+def vmap_seeds(train_step, num_seeds: int, batch_size: int):
+  """One step for `num_seeds` stacked states (create_seed_states), each on its own batch.
+
+  The global batch holds the seeds' batches interleaved: row i*K + k is seed k's i-th example.
+  Splitting it to [B, K] keeps every device's rows on that device (the batch is sharded on its
+  first axis), and vmap runs the K steps as one program; metrics come back per seed.
+  """
+  per_seed = jax.vmap(train_step, in_axes=(0, 1, None, 0))
+
+  def step(state, batch, teacher_variables, metrics):
+    batch = jax.tree.map(lambda x: x.reshape((batch_size, num_seeds) + x.shape[1:]), batch)
+    return per_seed(state, batch, teacher_variables, metrics)
+
+  return step
+
+
 def make_eval_step(model, task: tasks.Task):
   def eval_step(variables, batch):
     inputs, _, _ = task.prepare(batch)
@@ -226,19 +248,10 @@ def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
                    time.time() - start)
 
   step_fn = make_train_step(model, tx, task, config, teacher_apply)
-  if num_seeds == 1:
-    init_fn = lambda: create_train_state(model, tx, sample_inputs, config.seed)
-  else:
-    # States stacked on a leading seed axis. The global batch holds the K seeds' batches
-    # interleaved (row i*K + k is seed k's i-th example), so splitting it to [B, K] keeps each
-    # device's rows on that device; vmap then runs the K steps as one program.
-    init_fn = lambda: jax.vmap(lambda s: create_train_state(model, tx, sample_inputs, s))(
-        jnp.asarray(seeds))
-    per_seed_step = jax.vmap(step_fn, in_axes=(0, 1, None, 0))
-
-    def step_fn(state, batch, teacher_vars, metrics):
-      batch = jax.tree.map(lambda x: x.reshape((batch_size, num_seeds) + x.shape[1:]), batch)
-      return per_seed_step(state, batch, teacher_vars, metrics)
+  init_fn = lambda: create_train_state(model, tx, sample_inputs, config.seed)
+  if num_seeds > 1:
+    step_fn = vmap_seeds(step_fn, num_seeds, batch_size)
+    init_fn = lambda: create_seed_states(model, tx, sample_inputs, seeds)
 
   state = jax.jit(init_fn, out_shardings=repl)()
   ckpt = checkpoint.manager(workdir, config.train.max_checkpoints)

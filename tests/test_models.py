@@ -116,23 +116,6 @@ def test_conv_module_has_nn_conv_parameters():
                              atol=1e-6)
 
 
-@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 6, 6, 8)])
-def test_bernoulli_is_bit_identical_to_jax_random(shape):
-  for key in (jax.random.PRNGKey(0), jax.random.fold_in(jax.random.PRNGKey(3), 9),
-              jax.random.key(5)):
-    for p in (0.7, 0.5, 0.999):
-      np.testing.assert_array_equal(jax.jit(cnn.bernoulli, static_argnums=(1, 2))(key, p, shape),
-                                    jax.random.bernoulli(key, p, shape))
-
-
-def test_threefry2x32_known_answer():
-  # Random123's published known-answer vector for Threefry-2x32 with 20 rounds.
-  k = np.uint32([0x13198a2e, 0x03707344])
-  x = np.uint32([0x243f6a88, 0x85a308d3])
-  out = cnn.threefry2x32(jnp.uint32(k[0]), jnp.uint32(k[1]), jnp.uint32(x[0]), jnp.uint32(x[1]))
-  assert [int(o) for o in out] == [0xc4923a9c, 0x483df7a0]
-
-
 def _cnn_loss_and_grads(model, variables, x):
   def loss(params):
     (logits, rep), upd = model.apply({"params": params, "batch_stats": variables["batch_stats"]},

@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from inductive_kd.models.common import check_tokens
+from inductive_kd.models.dropout import Dropout, bernoulli
 
 Array = jax.Array
 Initializer = Callable[..., Array]
@@ -71,7 +72,7 @@ def _lstm_bias_init(key, shape, dtype=jnp.float32):
 def _sequence_dropout_mask(rng: Array, rate: float, shape: tuple[int, ...]) -> Array:
   """Inverted-dropout multiplier (0 or 1/keep), one draw per sequence, as Keras RNN dropout."""
   keep = 1.0 - rate
-  return jax.random.bernoulli(rng, keep, shape).astype(jnp.float32) / keep
+  return bernoulli(rng, keep, shape).astype(jnp.float32) / keep
 
 
 def last_index_gather(h: Array, tokens: Array) -> Array:
@@ -171,12 +172,12 @@ class LSTMClassifier(nn.Module):
     mask = x != 0
     h = nn.Embed(self.vocab_size, self.embedding_dim, embedding_init=_keras_embedding_init,
                  name='embed')(x)
-    h = nn.Dropout(self.input_dropout_rate, deterministic=not train)(h)
+    h = Dropout(self.input_dropout_rate, deterministic=not train)(h)
     for i in range(self.depth):
       h = KerasLSTM(self.hidden_dim, dropout=self.hidden_dropout_rate,
                     recurrent_dropout=self.hidden_dropout_rate, unroll=self.unroll,
                     name=f'lstm_{i}')(h, mask, train=train)
-    h = nn.Dropout(self.hidden_dropout_rate, deterministic=not train)(h)
+    h = Dropout(self.hidden_dropout_rate, deterministic=not train)(h)
     rep = last_index_gather(h, x)
     logits = nn.Dense(self.num_classes, kernel_init=nn.initializers.glorot_uniform(),
                       name='head')(rep)
@@ -215,14 +216,14 @@ class LSTMLM(nn.Module):
     lstm_init = nn.initializers.truncated_normal(self.hidden_dim ** -0.5)
     embed = nn.Embed(self.vocab_size, self.embedding_dim, embedding_init=emb_init,
                      name='embed')
-    h = nn.Dropout(self.input_dropout_rate, deterministic=not train)(embed(x))
+    h = Dropout(self.input_dropout_rate, deterministic=not train)(embed(x))
     for i in range(self.depth):
       h = KerasLSTM(self.hidden_dim, dropout=self.hidden_dropout_rate,
                     recurrent_dropout=self.hidden_dropout_rate, kernel_init=lstm_init,
                     recurrent_init=lstm_init, unroll=self.unroll,
                     name=f'lstm_{i}')(h, mask, train=train)
     h = nn.Dense(self.embedding_dim, kernel_init=emb_init, name='output_projection')(h)
-    rep = nn.Dropout(self.hidden_dropout_rate, deterministic=not train)(h)
+    rep = Dropout(self.hidden_dropout_rate, deterministic=not train)(h)
     logits = embed.attend(rep)
     return logits, rep
 

@@ -43,6 +43,7 @@ import jax.numpy as jnp
 from flax import traverse_util
 
 from inductive_kd.models.common import check_tokens
+from inductive_kd.models.dropout import Dropout
 
 Array = jax.Array
 
@@ -87,10 +88,10 @@ class Attention(nn.Module):
     w = jnp.einsum('bqhd,bkhd->bhqk', q, k) / jnp.sqrt(jnp.asarray(d_head, x.dtype))
     w = jnp.where(allowed, w, _MASK_VALUE)
     p = jax.nn.softmax(w, axis=-1)
-    p = nn.Dropout(self.attn_pdrop, deterministic=not train)(p)
+    p = Dropout(self.attn_pdrop, deterministic=not train)(p)
     a = jnp.einsum('bhqk,bkhd->bqhd', p, v).reshape(batch, length, self.d_model)
     a = dense(self.d_model, 'c_proj')(a)
-    return nn.Dropout(self.resid_pdrop, deterministic=not train)(a)
+    return Dropout(self.resid_pdrop, deterministic=not train)(a)
 
 
 class MLP(nn.Module):
@@ -105,7 +106,7 @@ class MLP(nn.Module):
     h = nn.Dense(4 * self.d_model, kernel_init=init, name='c_fc')(x)
     h = jax.nn.gelu(h, approximate=True)
     h = nn.Dense(self.d_model, kernel_init=init, name='c_proj')(h)
-    return nn.Dropout(self.resid_pdrop, deterministic=not train)(h)
+    return Dropout(self.resid_pdrop, deterministic=not train)(h)
 
 
 class Block(nn.Module):
@@ -166,7 +167,7 @@ class GPT2(nn.Module):
     if self.step_embedding:
       self.step_emb = self.param('step_emb', init, (self.depth, self.d_model))
     self.ln_f = nn.LayerNorm(epsilon=self.layer_norm_epsilon)
-    self.drop = nn.Dropout(self.embd_pdrop)
+    self.drop = Dropout(self.embd_pdrop)
 
   def attend(self, h: Array) -> Array:
     """Tied output logits h . wte^T (Reflect SharedEmbeddings mode='linear')."""
