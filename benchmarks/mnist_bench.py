@@ -19,10 +19,14 @@ CONFIGS = {  # (student, teacher or None) -> config file.
     ("cnn", None): "configs/mnist_cnn.py", ("mlp", None): "configs/mnist_mlp.py",
     ("cnn", "cnn"): "configs/mnist_cnn_to_cnn.py", ("mlp", "cnn"): "configs/mnist_cnn_to_mlp.py",
     ("mlp", "mlp"): "configs/mnist_mlp_to_mlp.py", ("cnn", "mlp"): "configs/mnist_mlp_to_cnn.py",
+    # The teacher-logit cache (eval-mode teacher, logits computed once): the batch carries them.
+    ("mlp", "cached"): "configs/mnist_cnn_to_mlp.py",
 }
 
 
 def label(student: str, teacher: str | None) -> str:
+  if teacher == "cached":
+    return f"kd(cnn->{student}, cached)"
   return "plain" if teacher is None else f"kd({teacher}->{student})"
 
 
@@ -43,6 +47,8 @@ def jax_runners(args, setups, steps: dict, model_overrides: dict | None = None
                     prepare=tasks._prepare_mnist,  # pylint: disable=protected-access
                     eval_outputs=None, summarize=None)
   sample = task.prepare(batch)[0][:2]
+  cached_batch = dict(batch, teacher_logits=jnp.asarray(
+      rng.normal(size=(args.batch_size, 10)).astype(np.float32)))
 
   def build(config, seed):
     kwargs = dict(config.model)
@@ -55,7 +61,7 @@ def jax_runners(args, setups, steps: dict, model_overrides: dict | None = None
     model = build(config, config.seed)
     tx = optim.make_optimizer(config.optim)
     teacher_apply, teacher_vars = None, {}
-    if teacher is not None:
+    if teacher is not None and teacher != "cached":
       t_config = config_lib.load_config_file(str(common.REPO / config.teacher.config))
       t_model = build(t_config, 1)
       t_state = train.create_train_state(t_model, optim.make_optimizer(t_config.optim), sample, 1)
@@ -66,7 +72,8 @@ def jax_runners(args, setups, steps: dict, model_overrides: dict | None = None
     box = {"state": train.create_train_state(model, tx, sample, config.seed),
            "metrics": train.zero_metrics()}
 
-    def run(step=step, box=box, teacher_vars=teacher_vars, n=steps[(student, teacher)]):
+    def run(step=step, box=box, teacher_vars=teacher_vars, n=steps[(student, teacher)],
+            batch=cached_batch if teacher == "cached" else batch):
       state, metrics = box["state"], box["metrics"]
       for _ in range(n):
         state, metrics = step(state, batch, teacher_vars, metrics)
@@ -88,6 +95,7 @@ def torch_runners(args, setups, steps: dict) -> dict[str, Callable]:
   rng = np.random.default_rng(0)
   x_u8 = torch.from_numpy(rng.integers(0, 256, (args.batch_size, 28, 28), np.uint8))
   y = torch.from_numpy(rng.integers(0, 10, args.batch_size)).long()
+  cached_logits = torch.from_numpy(rng.normal(size=(args.batch_size, 10)).astype(np.float32))
 
   def make(name):
     if name == "cnn":
@@ -108,7 +116,7 @@ def torch_runners(args, setups, steps: dict) -> dict[str, Callable]:
     opt = opt_cls(net.parameters(), lr=c.optim.learning_rate, betas=(c.optim.b1, c.optim.b2),
                   eps=c.optim.eps)
     t_net = None
-    if teacher is not None:
+    if teacher is not None and teacher != "cached":
       t_net = make(teacher).train(c.distill.teacher_mode == "train")
       for q in t_net.parameters():
         q.requires_grad_(False)
@@ -120,9 +128,12 @@ def torch_runners(args, setups, steps: dict) -> dict[str, Callable]:
       loss = 0.0
       if c.distill.gold_rate:
         loss = loss + c.distill.gold_rate * F.cross_entropy(logits, y)
-      if t_net is not None:
-        with torch.no_grad():
-          t_logits, _ = t_net(inputs(teacher))
+      if teacher is not None:
+        if t_net is None:  # Cached: the logits come with the batch.
+          t_logits = cached_logits
+        else:
+          with torch.no_grad():
+            t_logits, _ = t_net(inputs(teacher))
         soft = F.softmax(t_logits / temp, -1)
         loss = loss + c.distill.distill_rate * scale * -(
             soft * F.log_softmax(logits / temp, -1)).sum(-1).mean()
