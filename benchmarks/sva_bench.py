@@ -1,8 +1,8 @@
 """The subject-verb-agreement train-step benchmark shared by bench_sva_lstm.py and
 bench_sva_transformer.py.
 
-The SVA task is not wired into train.py yet, so the JAX step is written here the way train.py
-writes the MNIST one: one jitted function (state donated) doing the model's training forward,
+The JAX step is written here, not taken from train.make_train_step (which the MNIST benchmarks
+time), so that it matches the PyTorch twin op for op (no L2 penalty, constant learning rate): one jitted function (state donated) doing the model's training forward,
 `losses.distillation_loss(gold_rate=1, distill_rate=0, mask=...)` (cross-entropy; for language
 models masked to the non-pad targets), the gradient, and an Adam update (optax, eps 1e-8).
 Optional KD: a frozen teacher of the same family in training mode, soft targets at T=1
