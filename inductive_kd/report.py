@@ -93,10 +93,17 @@ class Run:
   _probes: Any = dataclasses.field(default=None, repr=False)
   _probes_loaded: bool = dataclasses.field(default=False, repr=False)
   probe_error: str | None = dataclasses.field(default=None, repr=False)
+  # Set by `mark_variants` where runs of one name differ in how they were made (teacher mode).
+  variant: str = ""
 
   @property
   def name(self) -> str:
     return str(self.results["name"])
+
+  @property
+  def setup(self) -> str:
+    """The group this run is pooled in: its name, plus its variant where one name has several."""
+    return f"{self.name}{VARIANT_SEP}{self.variant}" if self.variant else self.name
 
   @property
   def seed(self) -> Any:
@@ -187,11 +194,31 @@ def discover_runs(runs_dir: str | os.PathLike) -> list[Run]:
   return runs
 
 
+VARIANT_SEP = " @ "
+
+
+def mark_variants(runs: Sequence[Run]) -> None:
+  """Runs of one config name made with different teacher modes (e.g. CNN→MLP with the official
+  train-mode teacher and with the cached eval-mode one) are different setups: never pooled."""
+  modes = collections.defaultdict(set)
+  for run in runs:
+    modes[run.name].add(run.results.get("teacher_mode"))
+  for run in runs:
+    mode = run.results.get("teacher_mode")
+    run.variant = f"{mode}-mode teacher" if mode and len(modes[run.name]) > 1 else ""
+
+
 def group_by_name(runs: Iterable[Run]) -> dict[str, list[Run]]:
+  """{setup: runs}: runs pooled over seeds by config name (and variant, see mark_variants)."""
   groups: dict[str, list[Run]] = collections.defaultdict(list)
   for run in runs:
-    groups[run.name].append(run)
+    groups[run.setup].append(run)
   return dict(groups)
+
+
+def base_name(setup: str) -> str:
+  """The config name of a setup key: 'mnist_cnn_to_mlp @ eval-mode teacher' -> 'mnist_cnn_to_mlp'."""
+  return setup.split(VARIANT_SEP, 1)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +227,7 @@ def group_by_name(runs: Iterable[Run]) -> dict[str, list[Run]]:
 
 def scenario_of(name: str) -> str:
   """'mnist' for mnist_*, 'sva_lm' / 'sva_cl' for sva_lm_* / sva_cl_*, else the first token."""
-  parts = name.split("_")
+  parts = base_name(name).split("_")
   if parts[0] == "sva" and len(parts) > 1:
     return "_".join(parts[:2])
   return parts[0]
@@ -208,6 +235,7 @@ def scenario_of(name: str) -> str:
 
 def parse_setup(name: str) -> tuple[str, str | None, str]:
   """(scenario, teacher token or None, student token): mnist_cnn_to_mlp -> (mnist, cnn, mlp)."""
+  name = base_name(name)
   scenario = scenario_of(name)
   rest = name[len(scenario) + 1:] if name.startswith(scenario + "_") else name
   if "_to_" in rest:
@@ -251,19 +279,22 @@ def setup_label(name: str, model: dict | None = None) -> str:
   LSTM→Transformer-seq. `model` (the student's config.model) disambiguates SVA names."""
   scenario, teacher, student = parse_setup(name)
   s = _arch_label(scenario, student, model)
-  return s if teacher is None else f"{_arch_label(scenario, teacher)}→{s}"
+  label = s if teacher is None else f"{_arch_label(scenario, teacher)}→{s}"
+  variant = name[len(base_name(name)) + len(VARIANT_SEP):]
+  return f"{label} ({variant})" if variant else label
 
 
 def _group_label(group: Sequence[Run]) -> str:
-  return setup_label(group[0].name, group[0].config("model"))
+  return setup_label(group[0].setup, group[0].config("model"))
 
 
 def _order_names(names: Iterable[str], preferred: Sequence[str] = ()) -> list[str]:
   names = list(names)
-  first = [n for n in preferred if n in names]
-  # Baselines before students, then alphabetical.
-  rest = sorted((n for n in names if n not in first), key=lambda n: ("_to_" in n, n))
-  return first + rest
+  rank = {n: i for i, n in enumerate(preferred)}
+  # Preferred order (a variant right after its base name), then baselines before students, then
+  # alphabetical.
+  return sorted(names, key=lambda n: (base_name(n) not in rank, rank.get(base_name(n), 0),
+                                      "_to_" in n, n))
 
 
 def _order_sets(names: Iterable[str], preferred: Sequence[str]) -> list[str]:
@@ -345,6 +376,7 @@ class _Report:
     self.out_dir = out_dir
     self.plot_dir = out_dir / _PLOTS
     self.opt = options
+    mark_variants(runs)
     self.groups = group_by_name(runs)
     self.by_key = {r.key: r for r in runs}
     self._ece_cache: dict = {}
@@ -433,13 +465,13 @@ class _Report:
     acc_rows, ece_rows, alt_rows = [], [], []
     for name in names:
       group = self.groups[name]
-      head = [_group_label(group), f"`{name}`", str(len(group))]
+      head = [_group_label(group), f"`{base_name(name)}`", str(len(group))]
       acc_rows.append(head + [
           _cell([r.metric(s, "accuracy") for r in group], ddof,
-                paper=paper_results.mnist(name, s, "accuracy")) for s in sets])
+                paper=paper_results.mnist(base_name(name), s, "accuracy")) for s in sets])
       ece_rows.append(head + [
           self._ece_cell(group, s, self.opt.mnist_ece_bins,
-                         paper=paper_results.mnist(name, s, "ece")) for s in sets])
+                         paper=paper_results.mnist(base_name(name), s, "ece")) for s in sets])
       alt_rows.append(head + [self._ece_cell(group, s, self.opt.alt_ece_bins) for s in sets])
     out += ["### Accuracy", ""] + _table(header, acc_rows)
     out += [f"### ECE with {self.opt.mnist_ece_bins:,} equal-width bins", "",
@@ -510,7 +542,7 @@ class _Report:
           if not group:
             continue
           task, s_row, t_row = self._sva_rows(name)
-          row = [_group_label(group), f"`{name}`", str(len(group))]
+          row = [_group_label(group), f"`{base_name(name)}`", str(len(group))]
           for key, _, digits in columns:
             paper = paper_results.sva(task, s_row, t_row, key)
             row.append(_cell([r.metric(set_name, key) for r in group], ddof, digits, paper))
@@ -798,10 +830,10 @@ class _Report:
       per_run = max(2, min(self.opt.max_probe_points,
                            int(math.sqrt(2 * _MDS_BUDGET / (shape[0] * shape[1]))) // len(runs)))
       points, labels = [], []
-      label_count = collections.Counter(f"{setup_label(r.name)} s{r.seed}" for r in runs)
+      label_count = collections.Counter(f"{setup_label(r.setup)} s{r.seed}" for r in runs)
       for run in sorted(runs, key=lambda r: (r.name, str(r.seed), r.key)):
         pr = run.probes()
-        label = f"{setup_label(run.name)} s{run.seed}"
+        label = f"{setup_label(run.setup)} s{run.seed}"
         if label_count[label] > 1:
           label += f" ({run.workdir.name})"
         n = len(pr["steps"])

@@ -303,3 +303,29 @@ def test_names_and_mean_std():
   assert report.mean_std([1.0], ddof=0)[1] is None  # one seed: no spread to show
   assert np.isnan(report.mean_std([None, float("nan")])[0])
   assert report.mean_std([1.0, 3.0], ddof=0)[1] == 1.0
+
+
+def test_teacher_modes_of_one_name_are_separate_setups(tmp_path):
+  """CNN→MLP with the official train-mode teacher and with the eval-mode (cached) teacher are
+  never pooled: two rows, each labelled with its mode, the paper's value beside both."""
+  root = str(tmp_path / "runs")
+  make_mnist_runs(root)
+  teacher_dir = os.path.join(root, "s0", "mnist_cnn")
+  write_run(os.path.join(root, "eval", "mnist_cnn_to_mlp"), "mnist_cnn_to_mlp", 0,
+            _mnist_test([0.5, 0.5, 0.5, 0.5]), teacher=teacher_dir, model={"name": "mlp"})
+  with open(os.path.join(root, "eval", "mnist_cnn_to_mlp", "results.json")) as f:
+    results = json.load(f)
+  results["teacher_mode"] = "eval"
+  with open(os.path.join(root, "eval", "mnist_cnn_to_mlp", "results.json"), "w") as f:
+    json.dump(results, f)
+  text = report.generate_report(root, tmp_path / "report").read_text()
+  acc = _section(text, "### Accuracy", "\n### ")
+  train_row = _row(acc, "CNN→MLP (train-mode teacher)")
+  eval_row = _row(acc, "CNN→MLP (eval-mode teacher)")
+  assert train_row[1] == eval_row[1] == "`mnist_cnn_to_mlp`"
+  assert train_row[2] == eval_row[2] == "1"
+  assert train_row[3].startswith("0.9880") and eval_row[3].startswith("0.5000")
+  assert "0.9" in eval_row[3]  # The paper's CNN→MLP accuracy is shown beside the variant too.
+  names = [line.split("|")[1].strip() for line in acc.splitlines() if line.startswith("| C")]
+  assert abs(names.index("CNN→MLP (train-mode teacher)")
+             - names.index("CNN→MLP (eval-mode teacher)")) == 1  # Side by side.
