@@ -1,5 +1,6 @@
 """Trains and evaluates one experiment: python main.py --config=configs/<exp>.py --workdir=DIR."""
 import logging as std_logging
+from pathlib import Path
 
 from absl import app, flags, logging
 from ml_collections import config_flags
@@ -23,6 +24,24 @@ class _QuietLibraries(std_logging.Filter):
     return record.levelno >= std_logging.WARNING or not noisy
 
 
+_PACKAGE = Path(__file__).resolve().parent / "inductive_kd"
+
+
+def is_input_error(e: BaseException) -> bool:
+  """A bad config, data file or setup, reported by the project itself: its own error classes, or a
+  ValueError / FileNotFoundError raised by a project line (whose message says what to change).
+  The same exception types raised inside jax, numpy or another library are bugs: they keep their
+  traceback."""
+  if isinstance(e, (config_lib.ConfigError, train.TrainingError)):
+    return True
+  if not isinstance(e, (ValueError, FileNotFoundError)):
+    return False
+  tb = e.__traceback__
+  while tb is not None and tb.tb_next is not None:
+    tb = tb.tb_next
+  return tb is not None and Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_PACKAGE)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
@@ -30,7 +49,9 @@ def main(argv):
   runtime.tune_malloc()  # Before jax starts its threads; see runtime.py.
   try:
     train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
-  except (config_lib.ConfigError, train.TrainingError, ValueError, FileNotFoundError) as e:
+  except Exception as e:  # pylint: disable=broad-except
+    if not is_input_error(e):
+      raise
     # Bad input is reported in one line, not as a traceback from deep inside JAX.
     raise SystemExit(f"error: {e}") from None
 
