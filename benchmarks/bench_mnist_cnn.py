@@ -2,7 +2,7 @@
 
   python benchmarks/bench_mnist_cnn.py                     # plain + KD(cnn->cnn), JAX vs PyTorch
   python benchmarks/bench_mnist_cnn.py --threads=1         # robust when the machine is busy
-  python benchmarks/bench_mnist_cnn.py --ynn_conv=off      # Eigen instead of YNNPACK convs
+  python benchmarks/bench_mnist_cnn.py --ynn_conv=default  # YNNPACK convs (the trainer uses Eigen)
   python benchmarks/bench_mnist_cnn.py --conv_impl=xla --dropout_impl=flax   # the old model
 
 Plain: configs/mnist_cnn.py (RAdam, L2 2e-9 on kernels). KD: configs/mnist_cnn_to_cnn.py (Adam,

@@ -56,8 +56,9 @@ def base_parser(description: str, *, batch_size: int, steps: int, rounds: int) -
   p.add_argument("--xla_flags", default="default",
                  help=f"A preset ({', '.join(XLA_FLAG_PRESETS)}) or literal XLA flags.")
   p.add_argument("--no_torch", action="store_true", help="Time JAX only.")
-  p.add_argument("--ynn_conv", choices=("default", "off"), default="default",
-                 help="'off': jit the JAX step with NO_YNN_CONV (Eigen convolutions).")
+  p.add_argument("--ynn_conv", choices=("default", "off"), default="off",
+                 help="'off' (what the trainer does on CPU, runtime.NO_YNN_CONV): Eigen "
+                      "convolutions; 'default': XLA's default (YNNPACK).")
   p.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
                  help="'tuned': glibc reuses freed memory (tune_malloc); 'default': as is.")
   return p
