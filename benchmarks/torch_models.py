@@ -111,6 +111,27 @@ class KerasLSTMLayer(nn.Module):
     return torch.stack(outs, 1)
 
 
+class LSTMStack(nn.Module):
+  """`depth` LSTM layers: Keras-faithful KerasLSTMLayer (masking, recurrent dropout), or with
+  `fused=True` torch.nn.LSTM (oneDNN's fused kernel; no recurrent dropout, no masking)."""
+
+  def __init__(self, emb, hidden, depth, hidden_drop, fused=False):
+    super().__init__()
+    self.fused = fused
+    if fused:
+      self.lstm = nn.LSTM(emb, hidden, depth, batch_first=True)
+    else:
+      self.layers = nn.ModuleList(KerasLSTMLayer(emb if i == 0 else hidden, hidden, hidden_drop)
+                                  for i in range(depth))
+
+  def forward(self, h, mask):
+    if self.fused:
+      return self.lstm(h)[0]
+    for layer in self.layers:
+      h = layer(h, mask)
+    return h
+
+
 class LSTMClassifier(nn.Module):
   """inductive_kd.models.lstm.LSTMClassifier (cl_lstm, small_lstm_v4).
 
@@ -122,23 +143,13 @@ class LSTMClassifier(nn.Module):
                num_classes=2, fused=False):
     super().__init__()
     self.embed = nn.Embedding(vocab, emb)
-    self.fused = fused
-    if fused:
-      self.lstm = nn.LSTM(emb, hidden, depth, batch_first=True)
-    else:
-      self.layers = nn.ModuleList(KerasLSTMLayer(emb if i == 0 else hidden, hidden, hidden_drop)
-                                  for i in range(depth))
+    self.stack = LSTMStack(emb, hidden, depth, hidden_drop, fused)
     self.hidden_drop, self.input_drop = hidden_drop, input_drop
     self.head = nn.Linear(hidden, num_classes)
 
   def forward(self, tokens):
     mask = tokens != 0
-    h = F.dropout(self.embed(tokens), self.input_drop, self.training)
-    if self.fused:
-      h, _ = self.lstm(h)
-    else:
-      for layer in self.layers:
-        h = layer(h, mask)
+    h = self.stack(F.dropout(self.embed(tokens), self.input_drop, self.training), mask)
     h = F.dropout(h, self.hidden_drop, self.training)
     idx = (mask.sum(-1) - 1).clamp(min=0)
     rep = h[torch.arange(h.shape[0]), idx]
@@ -152,23 +163,13 @@ class LSTMLM(nn.Module):
                fused=False):
     super().__init__()
     self.embed = nn.Embedding(vocab, emb)
-    self.fused = fused
-    if fused:
-      self.lstm = nn.LSTM(emb, hidden, depth, batch_first=True)
-    else:
-      self.layers = nn.ModuleList(KerasLSTMLayer(emb if i == 0 else hidden, hidden, hidden_drop)
-                                  for i in range(depth))
+    self.stack = LSTMStack(emb, hidden, depth, hidden_drop, fused)
     self.proj = nn.Linear(hidden, emb)
     self.hidden_drop, self.input_drop = hidden_drop, input_drop
 
   def forward(self, tokens):
     mask = tokens != 0
-    h = F.dropout(self.embed(tokens), self.input_drop, self.training)
-    if self.fused:
-      h, _ = self.lstm(h)
-    else:
-      for layer in self.layers:
-        h = layer(h, mask)
+    h = self.stack(F.dropout(self.embed(tokens), self.input_drop, self.training), mask)
     rep = F.dropout(self.proj(h), self.hidden_drop, self.training)
     return rep @ self.embed.weight.t(), rep
 
