@@ -27,16 +27,14 @@ def main() -> None:
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from inductive_kd import config as config_lib  # pylint: disable=g-import-not-at-top
-  from inductive_kd import models, optim, tasks, train  # pylint: disable=g-import-not-at-top
+  from inductive_kd import models, optim, train  # pylint: disable=g-import-not-at-top
 
   student, teacher = {"mlp": ("mlp", None), "cnn": ("cnn", None),
                       "cnn_to_mlp": ("mlp", "cnn")}[args.setup]
   config = config_lib.load_config_file(
       str(common.REPO / mnist_bench.CONFIGS[(student, teacher)]))
   model, tx = models.create(**config.model), optim.make_optimizer(config.optim)
-  task = tasks.Task(name="mnist", num_classes=10, train={}, eval_sets={},
-                    prepare=tasks._prepare_mnist,  # pylint: disable=protected-access
-                    eval_outputs=None, summarize=None)
+  task = mnist_bench.step_task()
   b = args.batch_size
   ks = [1] + [int(k) for k in args.seeds.split(",")]
   rng = np.random.default_rng(0)

@@ -44,7 +44,7 @@ def main() -> None:
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from inductive_kd import config as config_lib  # pylint: disable=g-import-not-at-top
-  from inductive_kd import models, runtime, tasks  # pylint: disable=g-import-not-at-top
+  from inductive_kd import models, runtime  # pylint: disable=g-import-not-at-top
 
   # MLP steps are ~60x cheaper than CNN steps: more of them per round keeps rounds comparable.
   steps = {s: args.steps * (60 if "cnn" not in s else 1) for s in SETUPS}
@@ -60,7 +60,8 @@ def main() -> None:
   for name in ("cnn", "mlp"):
     c = config_lib.load_config_file(str(common.REPO / f"configs/mnist_{name}.py"))
     model = models.create(**c.model)
-    inputs = tasks._prepare_mnist({"inputs": x, "labels": jnp.zeros(eval_batch, jnp.int32)})[0]  # pylint: disable=protected-access
+    inputs = mnist_bench.step_task().prepare({"inputs": x,
+                                              "labels": jnp.zeros(eval_batch, jnp.int32)})[0]
     variables = jax.jit(lambda: model.init(jax.random.PRNGKey(0), inputs, train=False))()
     fwd = jax.jit(lambda v, i, model=model: model.apply(v, i, train=False),
                   **runtime.step_jit_kwargs())

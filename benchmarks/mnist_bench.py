@@ -30,6 +30,14 @@ def label(student: str, teacher: str | None) -> str:
   return "plain" if teacher is None else f"kd({teacher}->{student})"
 
 
+def step_task():
+  """The MNIST task as the train step sees it (input preparation only; no data is loaded)."""
+  from inductive_kd import tasks  # pylint: disable=g-import-not-at-top
+  return tasks.Task(name="mnist", num_classes=10, train={}, eval_sets={},
+                    prepare=tasks._prepare_mnist,  # pylint: disable=protected-access
+                    eval_outputs=None, summarize=None)
+
+
 def jax_runners(args, setups, steps: dict, model_overrides: dict | None = None
                 ) -> dict[str, Callable]:
   """{'jax <setup>': run} where run() does steps[setup] train steps and blocks on the result."""
@@ -37,15 +45,13 @@ def jax_runners(args, setups, steps: dict, model_overrides: dict | None = None
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from inductive_kd import config as config_lib  # pylint: disable=g-import-not-at-top
-  from inductive_kd import models, optim, tasks, train  # pylint: disable=g-import-not-at-top
+  from inductive_kd import models, optim, train  # pylint: disable=g-import-not-at-top
   from inductive_kd import teacher as teacher_lib  # pylint: disable=g-import-not-at-top
 
   rng = np.random.default_rng(0)
   batch = {"inputs": jnp.asarray(rng.integers(0, 256, (args.batch_size, 28, 28), np.uint8)),
            "labels": jnp.asarray(rng.integers(0, 10, args.batch_size).astype(np.int32))}
-  task = tasks.Task(name="mnist", num_classes=10, train={}, eval_sets={},
-                    prepare=tasks._prepare_mnist,  # pylint: disable=protected-access
-                    eval_outputs=None, summarize=None)
+  task = step_task()
   sample = task.prepare(batch)[0][:2]
   cached_batch = dict(batch, teacher_logits=jnp.asarray(
       rng.normal(size=(args.batch_size, 10)).astype(np.float32)))
