@@ -45,7 +45,8 @@ def exponential_decay_with_warmup(learning_rate: float, decay_steps: int, decay_
   return schedule
 
 
-def make_schedule(c):
+def make_schedule(c, total_steps: int | None = None):
+  """config.optim -> step -> learning rate. 'cosine' decays over the whole run: `total_steps`."""
   if c.schedule == "constant":
     return optax.constant_schedule(c.learning_rate)
   if c.schedule == "exponential":
@@ -53,12 +54,21 @@ def make_schedule(c):
                                          c.warmup_steps, c.hold_steps)
   if c.schedule == "cosine_restarts":
     return cosine_decay_restarts(c.learning_rate, c.decay_steps, c.t_mul, c.decay_rate, c.alpha)
+  if c.schedule == "cosine":
+    # Not the paper's: one cosine from the peak to alpha x peak over the run (after a linear
+    # warm-up from 0, if any), the usual recipe for a short budget (config arg `short`).
+    if not total_steps:
+      raise ValueError("optim.schedule='cosine' decays over the run's length: pass total_steps.")
+    if c.warmup_steps:
+      return optax.warmup_cosine_decay_schedule(0.0, c.learning_rate, c.warmup_steps, total_steps,
+                                                end_value=c.alpha * c.learning_rate)
+    return optax.cosine_decay_schedule(c.learning_rate, total_steps, alpha=c.alpha)
   raise ValueError(f"Unknown optim.schedule {c.schedule!r}.")
 
 
-def make_optimizer(c) -> optax.GradientTransformation:
+def make_optimizer(c, total_steps: int | None = None) -> optax.GradientTransformation:
   """config.optim -> optax chain (optional global-norm clipping, then Adam or RAdam)."""
-  schedule = make_schedule(c)
+  schedule = make_schedule(c, total_steps)
   if c.name == "adam":
     opt = optax.adam(schedule, b1=c.b1, b2=c.b2, eps=c.eps)
   elif c.name == "radam":

@@ -22,12 +22,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from clu import metric_writers, periodic_actions
+from clu import metric_writers
 
 from inductive_kd import checkpoint
 from inductive_kd.analysis import trajectories
 from inductive_kd import config as config_lib
 from inductive_kd import losses, models, optim, parallel, runtime, tasks, teacher as teacher_lib
+from inductive_kd import progress as progress_lib
 
 
 class TrainingError(RuntimeError):
@@ -220,12 +221,12 @@ def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
 
   task = tasks.create(config)
   model = models.create(**config.model, **task.model_kwargs)
-  tx = optim.make_optimizer(config.optim)
-  schedule = optim.make_schedule(config.optim)
-  mesh = parallel.make_mesh()
-  repl = parallel.replicated(mesh)
   n_train = task.num_train
   total_steps, steps_per_epoch = num_train_steps(config, n_train)
+  tx = optim.make_optimizer(config.optim, total_steps)
+  schedule = optim.make_schedule(config.optim, total_steps)
+  mesh = parallel.make_mesh()
+  repl = parallel.replicated(mesh)
   batch_size = config.train.batch_size
   sample_inputs = task.prepare(local_batch(task.train, np.arange(2)))[0]
   jit_kwargs = runtime.step_jit_kwargs()
@@ -283,9 +284,9 @@ def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
                f", {num_seeds} seeds {seeds} vmapped in one step" if num_seeds > 1 else "")
   eval_every = config.eval.every_steps or steps_per_epoch
   ckpt_every = config.train.checkpoint_every_steps or steps_per_epoch
-  progress = periodic_actions.ReportProgress(
+  progress = progress_lib.ReportProgress(
       num_train_steps=total_steps, writer=writers[0], every_secs=config.train.progress_every_secs,
-      every_steps=None)
+      every={"eval": eval_every, "checkpoint": ckpt_every, "probe": config.analysis.probe_every})
 
   def check_finite(step: int):
     bad = np.atleast_1d(np.asarray(state.first_nonfinite))
@@ -373,13 +374,23 @@ def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
       check_finite(step)
       write_train_scalars(step, metrics)
       metrics = fresh_metrics()
-    if step % eval_every == 0 or step == total_steps:
-      per_seed = evaluate_and_log(step)
-    if probe_every and (step % probe_every == 0 or step == total_steps):
-      save_probes(step)
-    if step % ckpt_every == 0 or step == total_steps:
-      check_finite(step)
-      checkpoint.save(ckpt, step, state)
+    last = step == total_steps
+    do_eval = step % eval_every == 0 or last
+    do_probe = probe_every and (step % probe_every == 0 or last)
+    do_ckpt = step % ckpt_every == 0 or last
+    if do_eval or do_probe or do_ckpt:
+      # Finish the queued train steps first, so that the pauses time only their own work.
+      jax.block_until_ready(list(in_flight))
+    if do_eval:
+      with progress.pause("eval"):
+        per_seed = evaluate_and_log(step)
+    if do_probe:
+      with progress.pause("probe"):
+        save_probes(step)
+    if do_ckpt:
+      with progress.pause("checkpoint"):
+        check_finite(step)
+        checkpoint.save(ckpt, step, state)
   ckpt.wait_until_finished()
   wall = time.time() - train_start
   if per_seed is None:  # Resumed at the end: evaluate the restored state.

@@ -6,7 +6,7 @@ import pytest
 from inductive_kd import config as config_lib
 
 CONFIGS = sorted(p.name for p in (config_lib.REPO_ROOT / "configs").glob("*.py"))
-# The grid configs need the cell named; every other config takes nothing or 'quick'.
+# The grid configs need the cell named; every MNIST config takes nothing, 'quick' or 'short'.
 GRID_ARGS = {
     "sva_lm.py": ["student=lstm", "student=transformer,teacher=lstm,quick",
                   "student=ut,teacher=lstm,size=cpu", "student=small_transformer"],
@@ -14,7 +14,8 @@ GRID_ARGS = {
                   for s in ("transformer", "transformer_seq", "ut_seq", "lstm")
                   for t in (None, "lstm", "ut_seq", "transformer_seq", "transformer")],
 }
-CASES = [(name, arg) for name in CONFIGS for arg in GRID_ARGS.get(name, [None, "quick"])]
+CASES = [(name, arg) for name in CONFIGS
+         for arg in GRID_ARGS.get(name, [None, "quick"] + (["short"] if "mnist" in name else []))]
 
 
 @pytest.mark.parametrize("name,arg", CASES)
@@ -73,3 +74,19 @@ def test_sva_grid_arg_errors():
     config_lib.load_config_file("configs/sva_cl.py")
   with pytest.raises(config_lib.ConfigError, match="Unknown SVA cl teacher 'gru'"):
     config_lib.load_config_file("configs/sva_cl.py:student=lstm,teacher=gru")
+
+
+def test_short_is_the_one_hour_budget_schedule_for_teacher_and_student():
+  c = config_lib.load_config_file("configs/mnist_cnn_to_mlp.py:short")
+  assert (c.train.num_epochs, c.optim.name, c.optim.learning_rate, c.optim.schedule,
+          c.optim.alpha) == (24.0, "adam", 2e-3, "cosine", 0.0)
+  assert (c.teacher.config, c.teacher.workdir) == ("configs/mnist_cnn.py:short", "mnist_cnn_short")
+  # Only the schedule changes: the paper's models, regularisers and distillation objective stay.
+  paper = config_lib.load_config_file("configs/mnist_cnn_to_mlp.py")
+  for key in ("model", "distill"):
+    assert c[key].to_dict() == paper[key].to_dict()
+  assert (c.optim.l1, c.optim.l2) == (paper.optim.l1, paper.optim.l2)
+  teacher = config_lib.load_config_file(c.teacher.config)
+  assert (teacher.train.num_epochs, teacher.optim.schedule) == (24.0, "cosine")
+  with pytest.raises(config_lib.ConfigError, match="exclusive"):
+    config_lib.load_config_file("configs/mnist_cnn.py:quick,short")

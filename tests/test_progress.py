@@ -1,0 +1,94 @@
+"""The progress line's rate and ETA leave evaluation time out of the rate and budget it in the ETA."""
+import re
+
+import pytest
+
+from inductive_kd import progress as progress_lib
+
+
+@pytest.mark.parametrize("step,total,every,expected", [
+    (0, 10, 3, 4),    # 3, 6, 9 and the last step 10.
+    (9, 10, 3, 1),    # Only the last step.
+    (10, 10, 3, 0),
+    (0, 10, 5, 2),    # 5 and 10 (the last step is a multiple: counted once).
+    (4, 10, 0, 0),    # Never.
+])
+def test_occurrences_left(step, total, every, expected):
+  assert progress_lib.occurrences_left(step, total, every) == expected
+
+
+class FakeClock:
+
+  def __init__(self):
+    self.t = 0.0
+
+  def __call__(self):
+    return self.t
+
+
+class Notes:
+
+  def __init__(self):
+    self.lines = []
+
+  def set_notes(self, message):
+    self.lines.append(message)
+
+
+def run(monkeypatch, *, eval_every, eval_secs, total=100, step_secs=0.1, every_secs=1.0):
+  """Trains `total` fake steps of `step_secs`, evaluating every `eval_every` steps."""
+  notes = Notes()
+  monkeypatch.setattr(progress_lib.platform, "work_unit", lambda: notes)
+  clock = FakeClock()
+  progress = progress_lib.ReportProgress(num_train_steps=total, every_secs=every_secs,
+                                         every={"eval": eval_every}, clock=clock)
+  with progress.pause("eval"):  # Before the first step (e.g. the step-0 probes): never counted.
+    clock.t += 100.0
+  for step in range(1, total + 1):
+    clock.t += step_secs
+    progress(step)
+    if step % eval_every == 0:
+      with progress.pause("eval"):
+        clock.t += eval_secs
+  return notes.lines
+
+
+def parse(line):
+  rate = float(re.match(r"([\d.]+) steps/s", line).group(1))
+  step = int(re.search(r"\((\d+)/", line).group(1))
+  eta = re.search(r"ETA: (\S+)", line).group(1)
+  return rate, step, eta
+
+
+def test_rate_ignores_evaluation_time(monkeypatch):
+  # Each 1 s report interval holds 10 steps; the 30 s evals every 20 steps would make CLU's
+  # point estimate report 10 / 31 s = 0.3 steps/s right after each one.
+  lines = run(monkeypatch, eval_every=20, eval_secs=30.0)
+  assert len(lines) >= 9
+  for line in lines:
+    assert parse(line)[0] == pytest.approx(10.0, abs=0.06), line
+
+
+def test_eta_budgets_the_remaining_evaluations(monkeypatch):
+  # 1000 steps of 0.1 s, a 60 s eval every 100 steps: after step 100 (one eval measured), the
+  # remaining time is 900 steps x 0.1 s + 9 evals x 60 s = 630 s = 10m30s.
+  monkeypatch.setattr(progress_lib.platform, "work_unit", lambda: notes)
+  notes, clock = Notes(), FakeClock()
+  progress = progress_lib.ReportProgress(num_train_steps=1000, every_secs=5.0,
+                                         every={"eval": 100}, clock=clock)
+  for step in range(1, 1001):
+    clock.t += 0.1
+    progress(step)
+    if step % 100 == 0:
+      with progress.pause("eval"):
+        clock.t += 60.0
+  for line in notes.lines:
+    rate, step, eta = parse(line)
+    if 100 < step < 200:
+      # (1000 - step) x 0.1 s + 9 x 60 s; the printed ETA is floored to minutes.
+      expected = (1000 - step) * 0.1 + 9 * 60
+      assert eta == progress_lib.periodic_actions._format_secs(expected), line
+      break
+  else:
+    pytest.fail(f"no report between steps 100 and 200: {notes.lines}")
+  assert "% eval" in notes.lines[-1]
