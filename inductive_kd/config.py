@@ -240,15 +240,15 @@ def _mnist_common(model: str, quick: bool) -> ml_collections.ConfigDict:
   return c
 
 
-def _short_schedule(c: ml_collections.ConfigDict) -> None:
-  """The `short` arg: 24 epochs, Adam 2e-3 with one cosine decay to 0 over the run.
+def _short_schedule(c: ml_collections.ConfigDict, learning_rate: float) -> None:
+  """The `short` arg: 24 epochs, Adam with one cosine decay to 0 over the run.
 
-  Not the paper's schedule: a budget recipe, measured in README "How long it takes". On 2 CPU
-  cores the CNN trains in about an hour and reaches the 400-epoch CNN's MNIST accuracy (>= 0.990).
+  Not the paper's schedule: a budget recipe, measured in docs/results/mnist_short. On 2 CPU cores
+  the CNN (Adam 2e-3) trains in about an hour and reaches the 400-epoch CNN's MNIST accuracy.
   """
   c.train.num_epochs = 24.0
   c.optim.name = "adam"
-  c.optim.learning_rate = 2e-3
+  c.optim.learning_rate = learning_rate
   c.optim.schedule = "cosine"
   c.optim.alpha = 0.0
   c.optim.warmup_steps = 0
@@ -273,7 +273,7 @@ def mnist_baseline(model: str, arg: str | None) -> ml_collections.ConfigDict:
   c.optim.decay_steps = 10000
   c.optim.decay_rate = 0.96
   if "short" in opts:
-    _short_schedule(c)
+    _short_schedule(c, learning_rate=2e-3)
   c.distill.gold_rate, c.distill.distill_rate = 1.0, 0.0
   return c
 
@@ -288,8 +288,8 @@ def mnist_distill(teacher: str, student: str, arg: str | None) -> ml_collections
   which the paper's numbers come from; pass --config.distill.teacher_mode=eval for textbook KD.
   The teacher is the baseline run `configs/mnist_<teacher>.py` in the workdir `mnist_<teacher>`
   beside the student's workdir; it is trained there first if absent. Arg `short`: teacher and
-  student both use the one-hour budget schedule (`_short_schedule`); the teacher's workdir is
-  `mnist_<teacher>_short`.
+  student both use the budget schedule (`_short_schedule`; the student at the paper's lr 1e-4),
+  and the teacher's workdir is `mnist_<teacher>_short`.
   """
   opts = parse_arg(arg, {"quick": None, "short": None})
   quick, short = "quick" in opts, "short" in opts
@@ -309,7 +309,10 @@ def mnist_distill(teacher: str, student: str, arg: str | None) -> ml_collections
   c.distill.scale = "inverse_t2"
   c.distill.teacher_mode = "train"
   if short:
-    _short_schedule(c)
+    # The paper's student learning rate, not the baselines' 2e-3: the KD loss is divided by
+    # T² = 25 and the MLP's L1/L2 is not, so at 2e-3 the regulariser wins (measured: the students
+    # lose 4-5 points of scale/translate accuracy; docs/results/mnist_short/README.md).
+    _short_schedule(c, learning_rate=1e-4)
   variant = "quick" if quick else "short" if short else ""
   c.teacher.config = f"configs/mnist_{teacher}.py" + (f":{variant}" if variant else "")
   c.teacher.workdir = f"mnist_{teacher}" + (f"_{variant}" if variant else "")

@@ -79,7 +79,7 @@ def test_sva_grid_arg_errors():
 def test_short_is_the_one_hour_budget_schedule_for_teacher_and_student():
   c = config_lib.load_config_file("configs/mnist_cnn_to_mlp.py:short")
   assert (c.train.num_epochs, c.optim.name, c.optim.learning_rate, c.optim.schedule,
-          c.optim.alpha) == (24.0, "adam", 2e-3, "cosine", 0.0)
+          c.optim.alpha) == (24.0, "adam", 1e-4, "cosine", 0.0)
   assert (c.teacher.config, c.teacher.workdir) == ("configs/mnist_cnn.py:short", "mnist_cnn_short")
   # Only the schedule changes: the paper's models, regularisers and distillation objective stay.
   paper = config_lib.load_config_file("configs/mnist_cnn_to_mlp.py")
@@ -87,6 +87,7 @@ def test_short_is_the_one_hour_budget_schedule_for_teacher_and_student():
     assert c[key].to_dict() == paper[key].to_dict()
   assert (c.optim.l1, c.optim.l2) == (paper.optim.l1, paper.optim.l2)
   teacher = config_lib.load_config_file(c.teacher.config)
-  assert (teacher.train.num_epochs, teacher.optim.schedule) == (24.0, "cosine")
+  assert (teacher.train.num_epochs, teacher.optim.learning_rate, teacher.optim.schedule) == (
+      24.0, 2e-3, "cosine")
   with pytest.raises(config_lib.ConfigError, match="exclusive"):
     config_lib.load_config_file("configs/mnist_cnn.py:quick,short")
