@@ -240,6 +240,14 @@ def _mnist_common(model: str, quick: bool) -> ml_collections.ConfigDict:
   return c
 
 
+def _mnist_args(arg: str | None) -> tuple[bool, bool]:
+  """The MNIST configs' args: (quick, short)."""
+  opts = parse_arg(arg, {"quick": None, "short": None})
+  if "quick" in opts and "short" in opts:
+    _fail("Config args 'quick' and 'short' are exclusive: choose one.")
+  return "quick" in opts, "short" in opts
+
+
 def _short_schedule(c: ml_collections.ConfigDict, learning_rate: float) -> None:
   """The `short` arg: 24 epochs, Adam with one cosine decay to 0 over the run.
 
@@ -261,18 +269,16 @@ def mnist_baseline(model: str, arg: str | None) -> ml_collections.ConfigDict:
   with exponential decay 0.96 per 10000 steps, no warm-up, 400 epochs, batch 128 (REFLECT.md §1.4).
   Arg `short`: the one-hour budget schedule instead (`_short_schedule`).
   """
-  opts = parse_arg(arg, {"quick": None, "short": None})
-  if "quick" in opts and "short" in opts:
-    _fail("Config args 'quick' and 'short' are exclusive: choose one.")
-  c = _mnist_common(model, "quick" in opts)
+  quick, short = _mnist_args(arg)
+  c = _mnist_common(model, quick)
   c.name = f"mnist_{model}"
-  if "quick" not in opts:
+  if not quick:
     c.optim.name = "radam"
     c.optim.learning_rate = 1e-4
   c.optim.schedule = "exponential"
   c.optim.decay_steps = 10000
   c.optim.decay_rate = 0.96
-  if "short" in opts:
+  if short:
     _short_schedule(c, learning_rate=2e-3)
   c.distill.gold_rate, c.distill.distill_rate = 1.0, 0.0
   return c
@@ -291,10 +297,7 @@ def mnist_distill(teacher: str, student: str, arg: str | None) -> ml_collections
   student both use the budget schedule (`_short_schedule`; the student at the paper's lr 1e-4),
   and the teacher's workdir is `mnist_<teacher>_short`.
   """
-  opts = parse_arg(arg, {"quick": None, "short": None})
-  quick, short = "quick" in opts, "short" in opts
-  if quick and short:
-    _fail("Config args 'quick' and 'short' are exclusive: choose one.")
+  quick, short = _mnist_args(arg)
   c = _mnist_common(student, quick)
   c.name = f"mnist_{teacher}_to_{student}"
   c.optim.name = "adam"

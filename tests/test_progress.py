@@ -35,15 +35,18 @@ class Notes:
     self.lines.append(message)
 
 
-def run(monkeypatch, *, eval_every, eval_secs, total=100, step_secs=0.1, every_secs=1.0):
-  """Trains `total` fake steps of `step_secs`, evaluating every `eval_every` steps."""
+def run(monkeypatch, *, eval_every, eval_secs, total=100, step_secs=0.1, every_secs=1.0,
+        pause_before=0.0):
+  """Trains `total` fake steps of `step_secs`, evaluating every `eval_every` steps; returns the
+  progress lines."""
   notes = Notes()
   monkeypatch.setattr(progress_lib.platform, "work_unit", lambda: notes)
   clock = FakeClock()
   progress = progress_lib.ReportProgress(num_train_steps=total, every_secs=every_secs,
                                          every={"eval": eval_every}, clock=clock)
-  with progress.pause("eval"):  # Before the first step (e.g. the step-0 probes): never counted.
-    clock.t += 100.0
+  if pause_before:
+    with progress.pause("probe"):  # Before the first step (e.g. the step-0 probes).
+      clock.t += pause_before
   for step in range(1, total + 1):
     clock.t += step_secs
     progress(step)
@@ -62,33 +65,24 @@ def parse(line):
 
 def test_rate_ignores_evaluation_time(monkeypatch):
   # Each 1 s report interval holds 10 steps; the 30 s evals every 20 steps would make CLU's
-  # point estimate report 10 / 31 s = 0.3 steps/s right after each one.
-  lines = run(monkeypatch, eval_every=20, eval_secs=30.0)
+  # point estimate report 10 / 31 s = 0.3 steps/s right after each one. A 100 s pause before
+  # the first step (which starts the clock) must not count either.
+  lines = run(monkeypatch, eval_every=20, eval_secs=30.0, pause_before=100.0)
   assert len(lines) >= 9
   for line in lines:
     assert parse(line)[0] == pytest.approx(10.0, abs=0.06), line
 
 
 def test_eta_budgets_the_remaining_evaluations(monkeypatch):
-  # 1000 steps of 0.1 s, a 60 s eval every 100 steps: after step 100 (one eval measured), the
-  # remaining time is 900 steps x 0.1 s + 9 evals x 60 s = 630 s = 10m30s.
-  monkeypatch.setattr(progress_lib.platform, "work_unit", lambda: notes)
-  notes, clock = Notes(), FakeClock()
-  progress = progress_lib.ReportProgress(num_train_steps=1000, every_secs=5.0,
-                                         every={"eval": 100}, clock=clock)
-  for step in range(1, 1001):
-    clock.t += 0.1
-    progress(step)
-    if step % 100 == 0:
-      with progress.pause("eval"):
-        clock.t += 60.0
-  for line in notes.lines:
-    rate, step, eta = parse(line)
+  # 1000 steps of 0.1 s, a 60 s eval every 100 steps: after the first eval, a report at `step`
+  # has (1000 - step) x 0.1 s of training and 9 evals x 60 s still to come.
+  lines = run(monkeypatch, eval_every=100, eval_secs=60.0, total=1000, every_secs=5.0)
+  for line in lines:
+    _, step, eta = parse(line)
     if 100 < step < 200:
-      # (1000 - step) x 0.1 s + 9 x 60 s; the printed ETA is floored to minutes.
-      expected = (1000 - step) * 0.1 + 9 * 60
+      expected = (1000 - step) * 0.1 + 9 * 60  # The printed ETA is floored to minutes.
       assert eta == progress_lib.periodic_actions._format_secs(expected), line
       break
   else:
-    pytest.fail(f"no report between steps 100 and 200: {notes.lines}")
-  assert "% eval" in notes.lines[-1]
+    pytest.fail(f"no report between steps 100 and 200: {lines}")
+  assert "% eval" in lines[-1]
