@@ -17,9 +17,14 @@ from typing import Callable, Mapping
 from clu import metric_writers, periodic_actions, platform
 
 
+def is_due(step: int, total: int, every: int) -> bool:
+  """The trainer's rule for evaluation, checkpoints and probes: every `every` steps (never if
+  `every` is 0) and at the last step."""
+  return every > 0 and (step % every == 0 or step == total)
+
+
 def occurrences_left(step: int, total: int, every: int) -> int:
-  """How many of the steps in (step, total] trigger an action run every `every` steps and at the
-  last step (the trainer's rule for evaluation, checkpoints and probes)."""
+  """How many of the steps in (step, total] are `is_due` (counted in closed form)."""
   if every <= 0 or step >= total:
     return 0
   return total // every - step // every + (1 if total % every else 0)

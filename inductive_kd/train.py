@@ -374,10 +374,9 @@ def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
       check_finite(step)
       write_train_scalars(step, metrics)
       metrics = fresh_metrics()
-    last = step == total_steps
-    do_eval = step % eval_every == 0 or last
-    do_probe = probe_every and (step % probe_every == 0 or last)
-    do_ckpt = step % ckpt_every == 0 or last
+    do_eval = progress_lib.is_due(step, total_steps, eval_every)
+    do_probe = progress_lib.is_due(step, total_steps, probe_every)
+    do_ckpt = progress_lib.is_due(step, total_steps, ckpt_every)
     if do_eval or do_probe or do_ckpt:
       # Finish the queued train steps first, so that the pauses time only their own work.
       jax.block_until_ready(list(in_flight))

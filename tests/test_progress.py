@@ -15,6 +15,8 @@ from inductive_kd import progress as progress_lib
 ])
 def test_occurrences_left(step, total, every, expected):
   assert progress_lib.occurrences_left(step, total, every) == expected
+  # The closed form counts exactly the steps the trainer runs the action at.
+  assert sum(progress_lib.is_due(s, total, every) for s in range(step + 1, total + 1)) == expected
 
 
 class FakeClock:
