@@ -6,15 +6,15 @@
 #   bash run.sh --print-jobs    # print one command per (config, seed) for a scheduler
 #   SEEDS="0 1 2 3" RUNS=runs bash run.sh
 #
-# Finished runs (results.json present) are skipped; interrupted ones resume from their checkpoint.
-# Baselines run first because they are the teachers of the distillation runs (a student whose
-# teacher is missing trains it first, in the same place).
+# The jobs come from inductive_kd/experiments/grid.py: baselines first (they are the teachers of
+# the distillation runs of the same seed), then students. Finished runs (results.json present) are
+# skipped; interrupted ones resume from their checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")"
 QUICK=""; PRINT=0
 for arg in "$@"; do
   case "$arg" in
-    --quick) QUICK=":quick" ;;
+    --quick) QUICK="--quick" ;;
     --print-jobs) PRINT=1 ;;
     *) echo "unknown argument: $arg (use --quick and/or --print-jobs)" >&2; exit 2 ;;
   esac
@@ -22,30 +22,16 @@ done
 SEEDS=${SEEDS:-"0 1 2 3"}
 RUNS=${RUNS:-runs${QUICK:+_quick}}
 PYTHON=${PYTHON:-python}
-CONFIGS="mnist_cnn mnist_mlp mnist_cnn_to_mlp mnist_mlp_to_cnn mnist_cnn_to_cnn mnist_mlp_to_mlp"
 
-jobs=()
-for seed in $SEEDS; do
-  for cfg in $CONFIGS; do
-    wd="$RUNS/seed$seed/$cfg"
-    # Teachers of seed S live beside their students: runs/seedS/mnist_cnn is both the CNN
-    # baseline and the CNN teacher of runs/seedS/mnist_cnn_to_*.
-    teacher_flag=""
-    if [[ $cfg == *_to_* ]]; then
-      teacher=${cfg%%_to_*}  # mnist_cnn_to_mlp -> mnist_cnn
-      teacher_flag="--config.teacher.workdir=$teacher"
-    fi
-    jobs+=("$PYTHON main.py --config=configs/$cfg.py$QUICK --workdir=$wd --config.seed=$seed $teacher_flag")
-  done
-done
-
+grid=$($PYTHON -m inductive_kd.experiments.grid --runs "$RUNS" --seeds "$SEEDS" \
+  --python "$PYTHON" $QUICK)
 if [[ $PRINT == 1 ]]; then
-  printf '%s\n' "${jobs[@]}"
+  echo "$grid"
   exit 0
 fi
-for job in "${jobs[@]}"; do
+while IFS= read -r job; do
   echo ">>> $job"
-  eval "$job"
-done
+  eval "$job" </dev/null
+done <<<"$grid"
 $PYTHON -m inductive_kd.report --runs "$RUNS" --out "$RUNS/report"
 echo "Report: $RUNS/report/REPORT.md"

@@ -3,8 +3,8 @@
 Times the trainer's own step (`train.vmap_seeds(train.make_train_step(...))`, jitted and donated
 as train.py does) for K = 1 (the plain, un-vmapped step) and each K in --seeds, interleaved round
 by round, and prints per-seed examples/s and the speed-up over running the K seeds one after the
-other (K x the single-seed time). The KD setups use the cached teacher (teacher logits in the
-batch), as the eval-mode reproduction does; `--setup` picks the config.
+other (K x the single-seed time). The KD setups use the cached teacher (its logits for the batch
+rows as the step's teacher input), as the eval-mode reproduction does; `--setup` picks the config.
 
   python benchmarks/bench_seeds.py                       # MLP, K = 2, 4, 8
   python benchmarks/bench_seeds.py --setup=cnn --seeds=2,4 --steps=5
@@ -28,6 +28,7 @@ def main() -> None:
   import numpy as np  # pylint: disable=g-import-not-at-top
   from inductive_kd import config as config_lib  # pylint: disable=g-import-not-at-top
   from inductive_kd import models, optim, train  # pylint: disable=g-import-not-at-top
+  from inductive_kd import teacher as teacher_lib  # pylint: disable=g-import-not-at-top
 
   student, teacher = {"mlp": ("mlp", None), "cnn": ("cnn", None),
                       "cnn_to_mlp": ("mlp", "cnn")}[args.setup]
@@ -42,23 +43,25 @@ def main() -> None:
   for k in ks:
     batch = {"inputs": jnp.asarray(rng.integers(0, 256, (b * k, 28, 28), np.uint8)),
              "labels": jnp.asarray(rng.integers(0, 10, b * k).astype(np.int32))}
-    if teacher is not None:  # The cached teacher's logits ride along with the batch.
-      batch["teacher_logits"] = jnp.asarray(rng.normal(size=(b * k, 10)).astype(np.float32))
+    teacher_input, teacher_logits = {}, None
+    if teacher is not None:  # The cached teacher: its logits for the batch's rows.
+      teacher_input = {"logits": jnp.asarray(rng.normal(size=(b * k, 10)).astype(np.float32))}
+      teacher_logits = teacher_lib.cached_logits
     sample = task.prepare({n: v[:2] for n, v in batch.items()})[0]
-    step = train.make_train_step(model, tx, task, config)
+    step = train.make_train_step(model, tx, task, config, teacher_logits)
     if k == 1:
       state, metrics = train.create_train_state(model, tx, sample, 0), train.zero_metrics()
     else:
-      step = train.vmap_seeds(step, k, b)
+      step = train.vmap_seeds(step, k, b, teacher_per_example=teacher is not None)
       state = train.create_seed_states(model, tx, sample, list(range(k)))
       metrics = jax.tree.map(lambda v: jnp.zeros((k,), v.dtype), train.zero_metrics())
     step = jax.jit(step, donate_argnums=(0, 3), **common.jit_kwargs(args))
     box = {"state": state, "metrics": metrics}
 
-    def run(step=step, box=box, batch=batch):
+    def run(step=step, box=box, batch=batch, teacher_input=teacher_input):
       state, metrics = box["state"], box["metrics"]
       for _ in range(args.steps):
-        state, metrics = step(state, batch, {}, metrics)
+        state, metrics = step(state, batch, teacher_input, metrics)
       jax.block_until_ready((state, metrics))
       box["state"], box["metrics"] = state, metrics
 

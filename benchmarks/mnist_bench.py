@@ -1,6 +1,6 @@
 """The MNIST train-step benchmark shared by bench_mnist_cnn.py and bench_mnist_mlp.py.
 
-JAX side: the project's own step, `train.make_train_step(model, tx, task, config, teacher_apply)`,
+JAX side: the project's own step, `train.make_train_step(model, tx, task, config, teacher_logits)`,
 jitted with state donation as train.py does, from the experiment's config file (model,
 optimiser, L1/L2, distillation loss, teacher mode). Batches are fixed random uint8 images (the
 step's cost does not depend on pixel values); the task is built by hand so no data is loaded.
@@ -19,7 +19,7 @@ CONFIGS = {  # (student, teacher or None) -> config file.
     ("cnn", None): "configs/mnist_cnn.py", ("mlp", None): "configs/mnist_mlp.py",
     ("cnn", "cnn"): "configs/mnist_cnn_to_cnn.py", ("mlp", "cnn"): "configs/mnist_cnn_to_mlp.py",
     ("mlp", "mlp"): "configs/mnist_mlp_to_mlp.py", ("cnn", "mlp"): "configs/mnist_mlp_to_cnn.py",
-    # The teacher-logit cache (eval-mode teacher, logits computed once): the batch carries them.
+    # The teacher-logit cache (eval-mode teacher, logits computed once): the step gets them.
     ("mlp", "cached"): "configs/mnist_cnn_to_mlp.py",
 }
 
@@ -34,7 +34,7 @@ def step_task():
   """The MNIST task as the train step sees it (input preparation only; no data is loaded)."""
   from inductive_kd import tasks  # pylint: disable=g-import-not-at-top
   return tasks.Task(name="mnist", num_classes=10, train={}, eval_sets={},
-                    prepare=tasks._prepare_mnist,  # pylint: disable=protected-access
+                    prepare=tasks.prepare_mnist,
                     eval_outputs=None, summarize=None)
 
 
@@ -53,8 +53,8 @@ def jax_runners(args, setups, steps: dict, model_overrides: dict | None = None
            "labels": jnp.asarray(rng.integers(0, 10, args.batch_size).astype(np.int32))}
   task = step_task()
   sample = task.prepare(batch)[0][:2]
-  cached_batch = dict(batch, teacher_logits=jnp.asarray(
-      rng.normal(size=(args.batch_size, 10)).astype(np.float32)))
+  cached_logits = {"logits": jnp.asarray(
+      rng.normal(size=(args.batch_size, 10)).astype(np.float32))}
 
   def build(config, seed):
     kwargs = dict(config.model)
@@ -67,7 +67,9 @@ def jax_runners(args, setups, steps: dict, model_overrides: dict | None = None
     model = build(config, config.seed)
     tx = optim.make_optimizer(config.optim)
     teacher_apply, teacher_vars = None, {}
-    if teacher is not None and teacher != "cached":
+    if teacher == "cached":  # The teacher's step input is then its logits for the batch's rows.
+      teacher_apply, teacher_vars = teacher_lib.cached_logits, cached_logits
+    elif teacher is not None:
       t_config = config_lib.load_config_file(str(common.REPO / config.teacher.config))
       t_model = build(t_config, 1)
       t_state = train.create_train_state(t_model, optim.make_optimizer(t_config.optim), sample, 1)
@@ -78,8 +80,7 @@ def jax_runners(args, setups, steps: dict, model_overrides: dict | None = None
     box = {"state": train.create_train_state(model, tx, sample, config.seed),
            "metrics": train.zero_metrics()}
 
-    def run(step=step, box=box, teacher_vars=teacher_vars, n=steps[(student, teacher)],
-            batch=cached_batch if teacher == "cached" else batch):
+    def run(step=step, box=box, teacher_vars=teacher_vars, n=steps[(student, teacher)]):
       state, metrics = box["state"], box["metrics"]
       for _ in range(n):
         state, metrics = step(state, batch, teacher_vars, metrics)

@@ -4,8 +4,8 @@ distillation runs).
   python main.py --config=configs/mnist_cnn.py --workdir=runs/mnist_cnn
   python main.py --config=configs/mnist_cnn.py:quick --workdir=runs/mnist_cnn_quick   # smoke test
 """
-from inductive_kd import config as config_lib
+from inductive_kd.experiments import mnist
 
 
 def get_config(arg=None):
-  return config_lib.mnist_baseline("cnn", arg)
+  return mnist.baseline("cnn", arg)

@@ -4,8 +4,8 @@ distillation runs).
   python main.py --config=configs/mnist_mlp.py --workdir=runs/mnist_mlp
   python main.py --config=configs/mnist_mlp.py:quick --workdir=runs/mnist_mlp_quick   # smoke test
 """
-from inductive_kd import config as config_lib
+from inductive_kd.experiments import mnist
 
 
 def get_config(arg=None):
-  return config_lib.mnist_baseline("mlp", arg)
+  return mnist.baseline("mlp", arg)

@@ -7,8 +7,8 @@ Students {transformer (bidirectional, CLS), transformer_seq (causal), ut_seq (ca
 lstm} x teachers {none, lstm, ut_seq, transformer_seq, transformer}; `size=cpu` and `quick` as in
 sva_lm.py.
 """
-from inductive_kd import config as config_lib
+from inductive_kd.experiments import sva
 
 
 def get_config(arg=None):
-  return config_lib.sva_experiment("cl", arg)
+  return sva.experiment("cl", arg)

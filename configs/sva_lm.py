@@ -5,11 +5,11 @@
   python main.py --config=configs/sva_lm.py:student=transformer,teacher=lstm,quick --workdir=runs/q/l2t
 
 Students/teachers: lstm, small_lstm, transformer, ut, small_transformer, small_ut (Reflect configs
-in inductive_kd.config.SVA_MODELS). `size=cpu` shrinks the models for CPU-only machines. Data: the
-offline corpus unless --config.data.path points at Linzen's agr_50_mostcommon_10K.tsv(.gz).
+in inductive_kd.experiments.sva.MODELS). `size=cpu` shrinks the models for CPU-only machines. Data: the
+offline corpus unless --config.data.sva_tsv points at Linzen's agr_50_mostcommon_10K.tsv(.gz).
 """
-from inductive_kd import config as config_lib
+from inductive_kd.experiments import sva
 
 
 def get_config(arg=None):
-  return config_lib.sva_experiment("lm", arg)
+  return sva.experiment("lm", arg)

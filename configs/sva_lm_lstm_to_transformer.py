@@ -3,8 +3,8 @@
   python main.py --config=configs/sva_lm_lstm_to_transformer.py --workdir=runs/sva_lm_lstm_to_transformer
   python main.py --config=configs/sva_lm_lstm_to_transformer.py:quick --workdir=runs/quick/sva_lm_lstm_to_transformer
 """
-from inductive_kd import config as config_lib
+from inductive_kd.experiments import sva
 
 
 def get_config(arg=None):
-  return config_lib.sva_experiment("lm", arg, student="transformer", teacher="lstm")
+  return sva.experiment("lm", arg, student="transformer", teacher="lstm")

@@ -3,8 +3,8 @@
   python main.py --config=configs/sva_lm_ut.py --workdir=runs/sva_lm_ut
   python main.py --config=configs/sva_lm_ut.py:quick --workdir=runs/quick/sva_lm_ut
 """
-from inductive_kd import config as config_lib
+from inductive_kd.experiments import sva
 
 
 def get_config(arg=None):
-  return config_lib.sva_experiment("lm", arg, student="ut")
+  return sva.experiment("lm", arg, student="ut")

@@ -1,9 +1,11 @@
-"""Evaluators: per-example outputs computed on device, summarised to metrics on the host.
+"""Evaluation: per-example outputs computed on device, summarised to metrics on the host.
 
 `classification_outputs` runs inside the jitted eval step and keeps only small per-example arrays
 (loss, prediction, probabilities, representation), so a whole test set comes back to the host in one
 transfer; `summarize_classification` turns them into the numbers written to TensorBoard and
-results.json.
+results.json. `run_eval` / `evaluate_all` drive an eval step over whole test sets (the trainer, the
+teacher's logit cache and the probe outputs all use them); `save_probes` writes the outputs on the
+fixed probe set that the similarity-over-training and MDS analyses read.
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from inductive_kd.analysis import calibration
+from inductive_kd import parallel
+from inductive_kd.analysis import calibration, trajectories
 
 
 def classification_outputs(logits, rep, labels) -> dict:
@@ -33,3 +36,63 @@ def summarize_classification(outputs: dict, labels: np.ndarray, *, ece_bins: int
                                                           num_bins=ece_bins)),
       "num_examples": int(labels.shape[0]),
   }
+
+
+def local_batch(arrays: dict, indices: np.ndarray) -> dict:
+  return {k: v[indices] for k, v in arrays.items()}
+
+
+def run_eval(eval_step, variables, arrays: dict, mesh, batch_size: int) -> dict:
+  """Per-example outputs on a whole test set, as numpy; the last batch is padded and trimmed."""
+  n = len(next(iter(arrays.values())))
+  rows = parallel.process_slice(batch_size)
+  outputs = []
+  for start in range(0, n, batch_size):
+    idx = np.arange(start, start + batch_size) % n  # Pad by wrapping; trimmed below.
+    batch = parallel.global_batch(mesh, local_batch(arrays, idx[rows]))
+    outputs.append(eval_step(variables, batch))
+  outputs = parallel.to_host(outputs)
+  return {k: np.concatenate([o[k] for o in outputs])[:n] for k in outputs[0]}
+
+
+def evaluate_all(eval_step, variables, task, mesh, config) -> tuple[dict, dict]:
+  """{set: metrics} (+ aggregates) and {set: per-example outputs}."""
+  results, outputs = {}, {}
+  for name, arrays in task.eval_sets.items():
+    outputs[name] = run_eval(eval_step, variables, arrays, mesh, config.eval.batch_size)
+    results[name] = task.summarize(outputs[name], arrays)
+  results.update(task.aggregate(results))
+  return results, outputs
+
+
+def flatten_results(results: dict, prefix: str = "eval") -> dict:
+  """{set: {metric: value}} -> {'eval/<set>/<metric>': value} for TensorBoard."""
+  flat = {}
+  for name, metrics in results.items():
+    for key, value in metrics.items():
+      if isinstance(value, (int, float)) and key != "num_examples":
+        flat[f"{prefix}/{name}/{key}"] = value
+  return flat
+
+
+def probe_arrays(task, config) -> dict | None:
+  """The fixed probe set (the first analysis.probe_size examples of analysis.probe_set), or None
+  when probes are off."""
+  if not config.analysis.probe_every:
+    return None
+  if config.analysis.probe_set not in task.eval_sets:
+    from inductive_kd import config as config_lib  # pylint: disable=g-import-not-at-top
+    raise config_lib.ConfigError(
+        f"config.analysis.probe_set={config.analysis.probe_set!r} is not a test set of this run "
+        f"({', '.join(task.eval_sets)}).")
+  return {k: v[:config.analysis.probe_size]
+          for k, v in task.eval_sets[config.analysis.probe_set].items()}
+
+
+def save_probes(eval_step, variables, arrays: dict, mesh, batch_size: int, workdir, step: int,
+                write: bool) -> None:
+  """Outputs on the fixed probe set, for similarity-over-training and the MDS trajectories."""
+  out = run_eval(eval_step, variables, arrays, mesh, batch_size)
+  if write:
+    trajectories.save_probe_outputs(trajectories.probe_dir(str(workdir)), step, out["probs"],
+                                    out.get("rep"))

@@ -11,6 +11,9 @@ import jax.numpy as jnp
 import optax
 
 
+OPTIMIZERS = ("adam", "radam")  # config.optim.name
+SCHEDULES = ("constant", "exponential", "cosine_restarts", "cosine")  # config.optim.schedule
+
 def cosine_decay_restarts(learning_rate: float, first_decay_steps: int, t_mul: float = 2.0,
                           m_mul: float = 1.0, alpha: float = 0.0):
   """tf.keras.experimental.CosineDecayRestarts, step for step."""
@@ -63,7 +66,7 @@ def make_schedule(c, total_steps: int | None = None):
       return optax.warmup_cosine_decay_schedule(0.0, c.learning_rate, c.warmup_steps, total_steps,
                                                 end_value=c.alpha * c.learning_rate)
     return optax.cosine_decay_schedule(c.learning_rate, total_steps, alpha=c.alpha)
-  raise ValueError(f"Unknown optim.schedule {c.schedule!r}.")
+  raise ValueError(f"Unknown optim.schedule {c.schedule!r}; valid: {SCHEDULES}.")
 
 
 def make_optimizer(c, total_steps: int | None = None) -> optax.GradientTransformation:
@@ -75,7 +78,7 @@ def make_optimizer(c, total_steps: int | None = None) -> optax.GradientTransform
     # Reflect's RAdam: β 0.9/0.999, SMA threshold 5, no weight decay.
     opt = optax.radam(schedule, b1=c.b1, b2=c.b2, eps=c.eps, threshold=5.0)
   else:
-    raise ValueError(f"Unknown optim.name {c.name!r}.")
+    raise ValueError(f"Unknown optim.name {c.name!r}; valid: {OPTIMIZERS}.")
   if c.clip_global_norm:
     opt = optax.chain(optax.clip_by_global_norm(c.clip_global_norm), opt)
   return opt

@@ -34,6 +34,7 @@ ENV_TIMEOUT = "INDUCTIVE_KD_INIT_TIMEOUT"
 DEFAULT_TIMEOUT_S = 300
 # Exit status of a process whose distributed start timed out (the watchdog exits, see below).
 TIMEOUT_EXIT_CODE = 3
+DISTRIBUTED_MODES = ("off", "auto")  # config.distributed
 
 
 class DistributedError(ValueError):
@@ -118,8 +119,8 @@ def maybe_initialize_distributed(mode: str, *, coordinator_address: str | None =
   """
   if mode == "off":
     return
-  if mode != "auto":
-    raise DistributedError(f"config.distributed must be 'off' or 'auto', got {mode!r}.")
+  if mode not in DISTRIBUTED_MODES:
+    raise DistributedError(f"config.distributed must be one of {DISTRIBUTED_MODES}, got {mode!r}.")
   if jax.distributed.is_initialized():
     return
   address = coordinator_address or os.environ.get(ENV_COORDINATOR) or None

@@ -45,7 +45,11 @@ class Task:
     return len(next(iter(self.train.values())))
 
 
-def _prepare_mnist(batch):
+SHIFTED_SOURCES = ("project", "tfds")  # config.eval.shifted_source
+
+
+def prepare_mnist(batch):
+  """An MNIST batch -> (float images in [0, 1], labels, no mask), on device inside the step."""
   return mnist.to_float(batch["inputs"]), batch["labels"], None
 
 
@@ -63,7 +67,7 @@ def _mean_over_shifted(results: dict) -> dict:
 
 def mnist_task(config) -> Task:
   d = config.data
-  kwargs = dict(source=d.source, path=d.path or None, tfds_data_dir=d.tfds_data_dir or None)
+  kwargs = dict(source=d.source, path=d.mnist_dir or None, tfds_data_dir=d.tfds_data_dir or None)
   train_x, train_y = mnist.load("train", **kwargs)
   test_x, test_y = mnist.load("test", **kwargs)
   train = _limit({"inputs": train_x, "labels": train_y}, d.train_limit)
@@ -86,7 +90,7 @@ def mnist_task(config) -> Task:
   eval_sets = {k: _limit(v, config.eval.limit) for k, v in eval_sets.items()}
   return Task(
       name="mnist", num_classes=mnist.NUM_CLASSES, train=train, eval_sets=eval_sets,
-      prepare=_prepare_mnist,
+      prepare=prepare_mnist,
       eval_outputs=lambda logits, rep, batch: evaluate.classification_outputs(
           logits, rep, batch["labels"]),
       summarize=lambda outputs, arrays: evaluate.summarize_classification(
@@ -102,7 +106,7 @@ def _sva_splits(config, task: str):
   from inductive_kd.data import sva, sva_corpus  # pylint: disable=g-import-not-at-top
   d = config.data
   cache = Path(d.cache_dir or config_lib.REPO_ROOT / "cache") / "sva"
-  path = Path(d.path) if d.path else None
+  path = Path(d.sva_tsv) if d.sva_tsv else None
   if path is None:  # The offline corpus (the real Linzen file cannot be downloaded here).
     path = cache / f"synthetic_n{d.synthetic_size}_seed{d.synthetic_seed}.tsv.gz"
     if not path.exists():
@@ -114,7 +118,7 @@ def _sva_splits(config, task: str):
       tmp.replace(path)
   elif not path.exists():
     raise config_lib.ConfigError(
-        f"config.data.path={str(path)!r} does not exist. Pass Linzen's "
+        f"config.data.sva_tsv={str(path)!r} does not exist. Pass Linzen's "
         "agr_50_mostcommon_10K.tsv(.gz) (python -m inductive_kd.data.sva download), or leave it "
         "empty to use the offline corpus.")
   splits, vocab = sva.load_task(task, path, max_len=d.max_len, vocab_size=d.vocab_size,

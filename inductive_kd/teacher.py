@@ -1,4 +1,8 @@
-"""The frozen teacher: found in (or first trained into) its own workdir, then applied in a mode.
+"""The frozen teacher of a distillation run: where it lives, its mode, and its soft targets.
+
+`Teacher` owns everything about the teacher: finding its workdir (or saying it must be trained
+first), loading its variables, the teacher mode, the logit cache, and the function the student's
+step calls for soft targets. train.py only asks it for those.
 
 Teacher modes (config.distill.teacher_mode):
 - 'train': what the official code did (REFLECT.md §3): the teacher is called with training=True, so
@@ -6,18 +10,27 @@ Teacher modes (config.distill.teacher_mode):
   targets. Its moving statistics are not updated here (they are never used in this mode).
 - 'eval': textbook knowledge distillation: dropout off, BatchNorm with its moving statistics.
 Either way the teacher's variables are constants of the student's step: no gradient reaches them.
+
+Each step the student's step receives the teacher's *step input* (`Teacher.step_input`): the
+teacher's variables (the same device arrays every step), or, with the logit cache, the cached
+logits of the batch's rows; `Teacher.logits_fn` turns it into soft targets inside the jitted step.
 """
 from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import jax
+import numpy as np
 
 from inductive_kd import checkpoint
 from inductive_kd import config as config_lib
-from inductive_kd import models
+from inductive_kd import evaluate, models, parallel, runtime
+
+MODES = ("train", "eval")               # config.distill.teacher_mode
+CACHE_MODES = ("auto", "on", "off")     # config.distill.cache_teacher
 
 
 def resolve_workdir(config, student_workdir: Path) -> Path:
@@ -28,45 +41,29 @@ def resolve_workdir(config, student_workdir: Path) -> Path:
 
 
 def load_config(config):
+  """The teacher's config, on the student's data.
+
+  Soft targets must come from the same inputs (and vocabulary): the teacher sees the student's
+  whole data config, command-line overrides included, so a teacher trained here for this student
+  matches it. A teacher config of another scenario is refused.
+  """
   try:
-    return config_lib.load_config_file(config.teacher.config)
+    teacher_config = config_lib.load_config_file(config.teacher.config)
   except config_lib.ConfigError as e:
     raise config_lib.ConfigError(f"config.teacher.config: {e}") from None
-
-
-def is_finished(workdir: Path) -> bool:
-  return (Path(workdir) / "results.json").exists()
-
-
-def prepare(config, student_workdir: Path, sample_inputs, train_fn, model_kwargs=None):
-  """Returns (teacher model, teacher variables, teacher workdir), training the teacher first if its
-  workdir holds no finished run (a half-finished one resumes from its checkpoint)."""
-  teacher_config = load_config(config)
-  # Soft targets must come from the same inputs (and vocabulary): the teacher sees the student's
-  # data config, including command-line overrides.
+  if teacher_config.data.name != config.data.name:
+    raise config_lib.ConfigError(
+        f"config.teacher.config={config.teacher.config!r} is a {teacher_config.data.name!r} "
+        f"experiment; the student is {config.data.name!r}.")
   with teacher_config.unlocked():
     teacher_config.data = config.data.copy_and_resolve_references()
-  workdir = resolve_workdir(config, student_workdir)
-  if not is_finished(workdir):
-    logging.info("No finished teacher in %s: training it with %s first.", workdir,
-                 config.teacher.config)
-    train_fn(teacher_config, workdir)
-  else:
-    logging.info("Reusing the teacher in %s (%s).", workdir,
-                 json.loads((workdir / "results.json").read_text()).get("test", {}).get("mnist"))
-  model = models.create(**teacher_config.model, **(model_kwargs or {}))
-  abstract = jax.eval_shape(lambda: model.init(
-      {"params": jax.random.PRNGKey(0), "dropout": jax.random.PRNGKey(0)}, sample_inputs,
-      train=False))
-  abstract = {"params": abstract["params"], "batch_stats": abstract.get("batch_stats", {})}
-  variables = checkpoint.load_variables(workdir, abstract)
-  return model, variables, workdir
+  return teacher_config
 
 
 def make_apply(model, mode: str):
   """(variables, inputs, dropout_rng) -> teacher logits, in the given teacher mode."""
-  if mode not in ("train", "eval"):
-    raise ValueError(f"distill.teacher_mode must be 'train' or 'eval', got {mode!r}.")
+  if mode not in MODES:
+    raise ValueError(f"distill.teacher_mode must be one of {MODES}, got {mode!r}.")
 
   def apply(variables, inputs, rng):
     variables = jax.lax.stop_gradient(variables)
@@ -105,3 +102,79 @@ def use_cache(config, task, total_steps: int | None = None) -> bool:
     return False
   short = total_steps is not None and total_steps * config.train.batch_size < task.num_train
   return mode == "on" or not short
+
+
+class Teacher:
+  """The teacher of one student run (config.teacher, config.distill.teacher_mode)."""
+
+  def __init__(self, config, student_workdir):
+    self.config = load_config(config)
+    self.workdir = resolve_workdir(config, student_workdir)
+    self.mode = config.distill.teacher_mode
+    self._student_config = config
+    self._model = None
+    self._variables = None
+    self._cached_logits = None  # [num_train, ...] on the host when the logits are cached.
+
+  @classmethod
+  def of(cls, config, student_workdir) -> "Teacher | None":
+    """The run's teacher, or None when the objective has no soft-target term."""
+    return cls(config, student_workdir) if config.distill.distill_rate > 0 else None
+
+  @property
+  def arch(self) -> str | None:
+    return self.config.arch or None
+
+  def is_trained(self) -> bool:
+    return (self.workdir / "results.json").exists()
+
+  def load(self, sample_inputs, task, mesh, total_steps: int) -> None:
+    """Loads the finished teacher and, where `use_cache` says so, caches its training logits."""
+    results = json.loads((self.workdir / "results.json").read_text())
+    logging.info("Reusing the teacher in %s (%s).", self.workdir,
+                 next(iter(results.get("test", {}).values()), None))
+    self._model = models.create(**self.config.model, **task.model_kwargs)
+    abstract = jax.eval_shape(lambda: self._model.init(
+        {"params": jax.random.PRNGKey(0), "dropout": jax.random.PRNGKey(0)}, sample_inputs,
+        train=False))
+    abstract = {"params": abstract["params"], "batch_stats": abstract.get("batch_stats", {})}
+    variables = checkpoint.load_variables(self.workdir, abstract)
+    self._variables = jax.device_put(variables, parallel.replicated(mesh))
+    if use_cache(self._student_config, task, total_steps):
+      self._cache_logits(task, mesh)
+
+  def _cache_logits(self, task, mesh) -> None:
+    start = time.time()
+    apply = make_apply(self._model, self.mode)
+    logits_step = jax.jit(lambda v, b: {"logits": apply(v, task.prepare(b)[0], None)},
+                          out_shardings=parallel.batch_sharded(mesh),
+                          **runtime.step_jit_kwargs())
+    self._cached_logits = evaluate.run_eval(
+        logits_step, self._variables, task.train, mesh,
+        self._student_config.eval.batch_size)["logits"]
+    self._variables = None
+    logging.info("Cached the teacher's logits for %d training examples in %.1fs; the "
+                 "distillation step now costs what a plain step costs.", task.num_train,
+                 time.time() - start)
+
+  @property
+  def per_example(self) -> bool:
+    """True when the step input has one row per batch example (the cached logits)."""
+    return self._cached_logits is not None
+
+  def step_input(self, mesh, rows: np.ndarray):
+    """What the student's step gets this step; `rows` are this process's training-set rows."""
+    if self._cached_logits is None:
+      return self._variables
+    return parallel.global_batch(mesh, {"logits": self._cached_logits[rows]})
+
+  def logits_fn(self):
+    """(step input, student inputs, dropout rng) -> soft-target logits, inside the jitted step."""
+    if self._cached_logits is not None:
+      return cached_logits
+    return make_apply(self._model, self.mode)
+
+
+def cached_logits(step_input, inputs, rng):  # pylint: disable=unused-argument
+  """The soft targets of a cached teacher: its logits for the batch's rows, precomputed."""
+  return step_input["logits"]

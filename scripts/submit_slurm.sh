@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Submits the whole reproduction grid (`run.sh --print-jobs`) to SLURM as two job arrays:
+# Submits the whole reproduction grid (inductive_kd/experiments/grid.py, the jobs of run.sh) to
+# SLURM as two job arrays:
 # the baselines (which are also the teachers) first, then the distillation students, which start
 # only after every baseline succeeded (a student whose teacher is missing would otherwise train
 # it, possibly twice at once). Each array task is one run, on the GPUs scripts/slurm_gpu.sbatch
@@ -15,9 +16,9 @@ quick=()
 if [[ ${1:-} == --quick ]]; then quick=(--quick); shift; fi
 runs=${RUNS:-runs$([[ ${#quick[@]} -gt 0 ]] && echo _quick)}
 mkdir -p "$runs"
-all=$(RUNS=$runs bash run.sh "${quick[@]}" --print-jobs)
-grep -v -- '_to_' <<<"$all" > "$runs/jobs_teachers.txt" || true
-grep -- '_to_' <<<"$all" > "$runs/jobs_students.txt" || true
+grid=(python -m inductive_kd.experiments.grid --runs "$runs" --seeds "${SEEDS:-0 1 2 3}" "${quick[@]}")
+"${grid[@]}" --phase teachers > "$runs/jobs_teachers.txt"
+"${grid[@]}" --phase students > "$runs/jobs_students.txt"
 n_teachers=$(wc -l < "$runs/jobs_teachers.txt")
 n_students=$(wc -l < "$runs/jobs_students.txt")
 

@@ -91,3 +91,20 @@ def test_short_is_the_one_hour_budget_schedule_for_teacher_and_student():
       24.0, 2e-3, "cosine")
   with pytest.raises(config_lib.ConfigError, match="exclusive"):
     config_lib.load_config_file("configs/mnist_cnn.py:quick,short")
+
+
+def test_old_data_path_key_says_where_it_went():
+  c = config_lib.load_config_file("configs/mnist_mlp.py")
+  c.unlock()
+  c.data.path = "/somewhere"
+  with pytest.raises(config_lib.ConfigError, match="data.mnist_dir.*data.sva_tsv"):
+    config_lib.validate(c)
+
+
+def test_every_experiment_names_its_architecture():
+  # results.json's setup (the report, run.sh) is built from config.arch and the teacher's arch.
+  for name, arg in CASES:
+    c = config_lib.load_config_file(f"configs/{name}" + (f":{arg}" if arg else ""))
+    assert c.arch, name
+    if c.teacher.config:
+      assert config_lib.load_config_file(c.teacher.config).arch, name

@@ -88,6 +88,7 @@ def _worker(spec: dict) -> None:
   from clu import metric_writers  # pylint: disable=g-import-not-at-top
   from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
   from inductive_kd import checkpoint, parallel, train  # pylint: disable=g-import-not-at-top
+  from inductive_kd import results as results_lib  # pylint: disable=g-import-not-at-top
 
   out = Path(spec["out"])
   parallel.maybe_initialize_distributed(spec["distributed"])
@@ -124,7 +125,7 @@ def _worker(spec: dict) -> None:
     return _RecordingWriter(create_writer(logdir, just_logging=just_logging, **kwargs), path,
                             just_logging)
 
-  write_json = train._write_json  # pylint: disable=protected-access
+  write_json = results_lib.write_json
 
   def recording_write_json(path, payload):
     with open(out / f"wrote_{tag}.txt", "a") as f:
@@ -140,7 +141,7 @@ def _worker(spec: dict) -> None:
   checkpoint.save_variables = recording_save_variables
   checkpoint.save = save_then_maybe_hang
   metric_writers.create_default_writer = recording_writer
-  train._write_json = recording_write_json  # pylint: disable=protected-access
+  results_lib.write_json = recording_write_json
   for model in spec["models"]:
     train.train_and_evaluate(tiny_config(model, spec["distributed"]), str(Path(spec["root"]) / model))
 
@@ -453,7 +454,7 @@ def test_bad_environment_is_a_one_line_error_before_any_network(monkeypatch, env
   with pytest.raises(parallel.DistributedError, match=match) as e:
     parallel.maybe_initialize_distributed("auto")
   assert "\n" not in str(e.value)
-  with pytest.raises(parallel.DistributedError, match="'off' or 'auto'"):
+  with pytest.raises(parallel.DistributedError, match=r"\('off', 'auto'\)"):
     parallel.maybe_initialize_distributed("on")
 
 

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from inductive_kd import losses
 from inductive_kd.models import lstm
 
 V = 50
@@ -139,11 +140,13 @@ def test_presets_and_init():
   np.testing.assert_array_equal(bias, np.r_[np.zeros(16), np.ones(16), np.zeros(32)])
 
 
-def test_l2_mask():
-  variables = _init(lstm.LSTMClassifier(vocab_size=V, **TINY), _tokens())
-  assert all(jax.tree_util.tree_leaves(lstm.reflect_l2_mask(variables['params'], 'cl_lstm')))
-  assert not any(jax.tree_util.tree_leaves(
-      lstm.reflect_l2_mask(variables['params'], 'lm_lstm_shared_emb')))
+def test_l2_leaves_cover_every_classifier_parameter():
+  # Reflect's l2 1e-5 on cl_lstm covers every weight; the penalty's leaf names must too.
+
+  params = _init(lstm.LSTMClassifier(vocab_size=V, **TINY), _tokens())['params']
+  total = sum(float(np.square(np.asarray(x)).sum()) for x in jax.tree_util.tree_leaves(params))
+  penalty = float(losses.l1_l2_penalty(params, l2=1.0, leaf_names=lstm.L2_LEAVES))
+  np.testing.assert_allclose(penalty, total, rtol=1e-5)
 
 
 def _numpy_lstm(x, mask, kernel, recurrent, bias):

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from inductive_kd.data import sva, sva_corpus as corpus
+from inductive_kd.data import sva, sva_corpus as corpus, sva_lexicon
 
 N = 2000
 
@@ -144,34 +144,11 @@ def test_dependency_fields_on_hand_made_sentences():
   assert (f["has_rel"], f["has_nsubj"]) == ("True", "False")
 
 
-@pytest.mark.parametrize("fn,cases", [
-    (corpus.pluralize, {"dog": "dogs", "box": "boxes", "church": "churches", "city": "cities",
-                        "day": "days", "bus": "buses"}),
-    (corpus.third_singular, {"like": "likes", "watch": "watches", "carry": "carries",
-                             "play": "plays", "go": "goes", "have": "has", "are": "is"}),
-    (corpus.past_tense, {"like": "liked", "stop": "stopped", "carry": "carried", "see": "saw",
-                         "visit": "visited"}),
-    (corpus.gerund, {"make": "making", "run": "running", "die": "dying", "see": "seeing"}),
-])
-def test_morphology(fn, cases):
-  assert {k: fn(k) for k in cases} == cases
-
-
-def test_lexicon_has_thousands_of_paired_forms():
-  lex = corpus.build_lexicon()
-  assert len(lex.nouns) >= 5000 and len(lex.verbs) >= 1000 and len(lex.adjectives) >= 2000
-  assert all(sg != pl for sg, pl in lex.nouns)
-  assert all(v.vbz == corpus.third_singular(v.vbp) for v in lex.verbs)
-  sg_forms = [sg for sg, _ in lex.nouns]
-  assert len(set(sg_forms)) == len(sg_forms)
-  assert lex.trans and lex.intrans
-
-
 def test_common_words_keep_pairs_together():
   keep = corpus.common_words()
   assert len(keep) == 10000
   assert {"the", "is", "are", "has", "have", "of", "that"} <= keep
-  lex = corpus.build_lexicon()
+  lex = sva_lexicon.build_lexicon()
   assert all((sg in keep) == (pl in keep) for sg, pl in lex.nouns)
   assert all((v.vbz in keep) == (v.vbp in keep) for v in lex.verbs)
   assert not all(sg in keep for sg, _ in lex.nouns)  # the tail is replaced by tags

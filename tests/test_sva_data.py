@@ -3,8 +3,6 @@
 import gzip
 import urllib.error
 import urllib.request
-import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,10 +10,6 @@ import pytest
 from inductive_kd.data import sva, sva_corpus
 from inductive_kd.sva_metrics import agreement_metrics
 
-SHARED = Path(__file__).parents[2] / "shared" / "data" / "sva"
-needs_shared = pytest.mark.skipif(
-    not SHARED.exists(), reason=f"real SVA pieces not found at {SHARED} (tests expect ../shared "
-                                f"beside the repository)")
 HEADER = "\t".join(sva.FIELDS)
 
 
@@ -135,7 +129,7 @@ def test_too_long_rows_dropped_before_split_and_counted(tmp_path):
 
 
 def test_missing_file_and_bad_task_are_clear_errors(tmp_path):
-  with pytest.raises(ValueError, match="config.data.path"):
+  with pytest.raises(ValueError, match="config.data.sva_tsv"):
     sva.read_tsv(tmp_path / "nope.tsv")
   with pytest.raises(ValueError, match="task="):
     sva.load_task("mlm", tmp_path / "nope.tsv")
@@ -256,47 +250,6 @@ def test_metrics_on_generated_split_with_a_heuristic(cl):
   assert m["mu_accuracy"] == pytest.approx((a["label"][kept] == 0).mean())
 
 
-# -- real pieces --------------------------------------------------------------------------------
-@needs_shared
-def test_numpred_files_load(lm):
-  vocab = sva.Vocab.build(line.split("\t")[1] for line in
-                          (SHARED / "linzen_rnn_agr_simple" / "numpred.val").open())
-  a = sva.load_numpred(SHARED / "linzen_rnn_agr_simple" / "numpred.val", vocab)
-  assert a["inputs"].shape == (15772, 51)
-  assert np.bincount(a["label"]).tolist() == [10763, 5009]   # DATA.md
-  assert (a["n_intervening"] == -1).all()
-  rows = np.arange(len(a["label"]))
-  assert (a["inputs"][rows, a["length"] - 1] == sva.EOS).all()
-  first = (SHARED / "linzen_rnn_agr_simple" / "numpred.val").open().readline().split("\t")[1]
-  assert vocab.decode(a["inputs"][0])[:-1] == first.split()
-  t3 = sva.load_numpred(SHARED / "linzen_rnn_agr_simple" / "numpred.test.3", vocab)
-  assert len(t3["label"]) == 2051 and (t3["n_diff_intervening"] == 3).all()
-  assert (t3["n_intervening"] == 3).all() and np.bincount(t3["label"]).tolist() == [305, 1746]
-  # With the synthetic vocabulary the real words are mostly <unk>, but it loads.
-  assert sva.load_numpred(SHARED / "linzen_rnn_agr_simple" / "numpred.test.4",
-                          lm[1])["inputs"].shape == (561, 51)
-
-
-@needs_shared
-def test_gulordava_loads():
-  d = SHARED / "gulordava_linzen_testset"
-  vocab = sva.Vocab.build((line for line in (d / "subj_agr_filtered.text").open()), None)
-  with warnings.catch_warnings(record=True) as w:
-    warnings.simplefilter("always")
-    a = sva.load_gulordava(d, vocab)
-  # A handful of gold lines cannot be paired (e.g. line 1606: "wherein"/"wherein").
-  assert any("line 1606" in str(x.message) for x in w)
-  n = len(a["label"])
-  assert 7480 <= n < 7489
-  rows = np.arange(n)
-  np.testing.assert_array_equal(a["targets"][rows, a["verb_position"]], a["correct_verb"])
-  assert a["pair_ok"].mean() > 0.98
-  # DATA.md: 1972/1957/1943/1287/330 items with 0..4 attractors, less the 4 unpairable lines.
-  assert np.bincount(a["n_diff_intervening"]).tolist() == [1970, 1957, 1943, 1285, 330]
-  words = [vocab.itos[i] for i in a["correct_verb"][:3]]
-  assert words == ["is", "have", "is"] and a["label"][:3].tolist() == [0, 1, 0]
-
-
 # -- CLI ----------------------------------------------------------------------------------------
 def test_download_without_network_prints_one_clear_line(tmp_path, monkeypatch, capsys):
   def offline(*a, **k):
@@ -305,7 +258,7 @@ def test_download_without_network_prints_one_clear_line(tmp_path, monkeypatch, c
   assert sva.main(["download", "--out", str(tmp_path)]) == 1
   err = capsys.readouterr().err.strip()
   assert len(err.splitlines()) == 1
-  assert "network unreachable" in err and "--config.data.path=" in err
+  assert "network unreachable" in err and "--config.data.sva_tsv=" in err
   assert not list(tmp_path.iterdir())
 
 

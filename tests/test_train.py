@@ -10,7 +10,8 @@ import jax
 import numpy as np
 import pytest
 
-from inductive_kd import checkpoint, config as config_lib, models, optim, parallel, tasks, teacher, train
+from inductive_kd import checkpoint, config as config_lib, evaluate, models, optim, parallel, tasks
+from inductive_kd import teacher, train
 from inductive_kd.data import mnist
 
 REPO = config_lib.REPO_ROOT
@@ -36,7 +37,7 @@ def test_train_steps_lower_the_loss_on_a_fixed_batch():
   task = tasks.create(c)
   model, tx = models.create(**c.model), optim.make_optimizer(c.optim)
   mesh = parallel.make_mesh()
-  batch = parallel.global_batch(mesh, train.local_batch(task.train, np.arange(32)))
+  batch = parallel.global_batch(mesh, evaluate.local_batch(task.train, np.arange(32)))
   state = train.create_train_state(model, tx, task.prepare(batch)[0], seed=0)
   step = jax.jit(train.make_train_step(model, tx, task, c))
   losses = []
@@ -62,7 +63,7 @@ def few_steps(model: str):
   step = jax.jit(train.make_train_step(model_, tx, task, c), out_shardings=repl)
   m = train.zero_metrics()
   for i in range(3):
-    batch = parallel.global_batch(mesh, train.local_batch(task.train, np.arange(16) + 16 * i))
+    batch = parallel.global_batch(mesh, evaluate.local_batch(task.train, np.arange(16) + 16 * i))
     state, m = step(state, batch, {}, m)
   leaves = jax.tree.leaves((state.params, state.batch_stats))
   return np.concatenate([np.ravel(x) for x in leaves]), float(m["loss"])
@@ -180,11 +181,11 @@ def test_cached_teacher_logits_give_the_same_step_as_the_live_teacher():
   apply = teacher.make_apply(t_model, "eval")
   cached = apply(t_vars, mnist.to_float(task.train["inputs"][idx]), None)
   live_step = jax.jit(train.make_train_step(model, tx, task, c, apply))
-  cache_step = jax.jit(train.make_train_step(model, tx, task, c, None))
+  cache_step = jax.jit(train.make_train_step(model, tx, task, c, teacher.cached_logits))
   state = train.create_train_state(model, tx, sample, seed=0)
-  batch = parallel.global_batch(mesh, train.local_batch(task.train, idx))
+  batch = parallel.global_batch(mesh, evaluate.local_batch(task.train, idx))
   s1, m1 = live_step(state, batch, t_vars, train.zero_metrics())
-  s2, m2 = cache_step(state, {**batch, "teacher_logits": cached}, {}, train.zero_metrics())
+  s2, m2 = cache_step(state, batch, {"logits": cached}, train.zero_metrics())
   np.testing.assert_allclose(float(m1["loss"]), float(m2["loss"]), rtol=1e-6)
   for a, b in zip(jax.tree.leaves(s1.params), jax.tree.leaves(s2.params)):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

@@ -23,6 +23,7 @@ FILES = {
 }
 SIZES = {"train": 60_000, "test": 10_000}
 NUM_CLASSES = 10
+SOURCES = ("auto", "idx", "tfds")  # config.data.source
 
 # Expected SHA-256 of the four standard files; the copy of SHA256SUMS in the data folder must agree.
 SHA256 = {
@@ -73,7 +74,7 @@ def verify(directory: os.PathLike, names=None) -> None:
   """Checks that each file exists and has its published SHA-256; raises one DataError otherwise."""
   directory = Path(directory)
   fix = (f"Restore the four MNIST IDX files into {directory} (they ship with the repository under "
-         "data/mnist/; `git checkout -- data/mnist`), or set --config.data.path to a folder holding them.")
+         "data/mnist/; `git checkout -- data/mnist`), or set --config.data.mnist_dir to a folder holding them.")
   for name in names or SHA256:
     path = directory / name
     if not path.exists():
@@ -123,8 +124,8 @@ def load(split: str, *, source: str = "auto", path: str | None = None,
   checksums; 'tfds' reads a locally prepared TFDS `mnist`; 'auto' uses TFDS when it is prepared and
   the IDX files otherwise. Both give the same arrays (the IDX files are what TFDS itself downloads).
   """
-  if source not in ("auto", "idx", "tfds"):
-    raise ValueError(f"data.source must be 'auto', 'idx' or 'tfds', got {source!r}.")
+  if source not in SOURCES:
+    raise ValueError(f"data.source must be one of {SOURCES}, got {source!r}.")
   if source == "tfds" or (source == "auto" and not path and tfds_available(tfds_data_dir)):
     if source == "tfds" and not tfds_available(tfds_data_dir):
       raise DataError("data.source='tfds' but TFDS `mnist` is not prepared locally (and cannot be "

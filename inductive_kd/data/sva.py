@@ -36,9 +36,8 @@ Linzen's ``wiki.vocab``, which is not available; we build it from the data itsel
 A pair whose form is out of vocabulary gets ``<unk>``; ``pair_ok`` marks items where both ids
 are real words (use it as ``mask`` in ``sva_metrics.agreement_metrics``).
 
-Real-text pieces in ``shared/data/sva`` (see its README): ``load_numpred`` (Linzen's
-``rnn_agr_simple`` VBZ|VBP prefixes, CL arrays) and ``load_gulordava`` (Gulordava et al.'s subset
-of Linzen's test set, LM arrays). Unknown metadata is -1.
+The real-text pieces in ``shared/data/sva`` (Linzen's ``numpred`` files, Gulordava et al.'s test
+set) are read by ``sva_real`` into arrays of the same layout.
 
 CLI::
 
@@ -55,7 +54,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import sys
 import warnings
 from collections import Counter
@@ -197,7 +195,7 @@ def _open_text(path: str | os.PathLike):
   path = os.fspath(path)
   if not os.path.exists(path):
     raise ValueError(f"{path} does not exist: pass an existing agreement TSV (.tsv or .tsv.gz), "
-                     f"e.g. --config.data.path=/path/to/{FILE_NAME}, or generate one with "
+                     f"e.g. --config.data.sva_tsv=/path/to/{FILE_NAME}, or generate one with "
                      f"`python -m inductive_kd.data.sva generate --out FILE --n N`")
   with open(path, "rb") as f:
     gz = f.read(2) == b"\x1f\x8b"
@@ -535,116 +533,6 @@ def load_task(task: str, path, *, max_len: int | None = 50, vocab_size: int | No
   return splits, vocab
 
 
-def _read_simple_lines(path) -> Iterator[tuple[int, str]]:
-  with _open_text(path) as f:
-    for i, line in enumerate(f, start=1):
-      yield i, line.rstrip("\r\n")
-
-
-def load_numpred(path, vocab: Vocab, *, max_len: int = 50,
-                 max_bad_fraction: float = 0.01) -> dict[str, np.ndarray]:
-  """Linzen's ``rnn_agr_simple`` file (``VBZ|VBP<TAB>prefix``) as CL arrays with ``vocab``.
-
-  ``numpred.test.k`` holds items with exactly k attractors and homogeneous intervention, so
-  n_intervening = n_diff_intervening = k; other files get -1. Distance is unknown (-1). A prefix
-  longer than ``max_len - 1`` tokens (the sentence would exceed ``max_len``) is dropped, counted
-  in a warning."""
-  m = re.search(r"numpred\.test\.(\d+)$", os.fspath(path))
-  k = int(m.group(1)) if m else -1
-  prefixes, labels, lines, malformed = [], [], [], []
-  n_lines = too_long = 0
-  for i, line in _read_simple_lines(path):
-    n_lines += 1
-    parts = line.split("\t")
-    if len(parts) != 2 or parts[0] not in LABELS or not parts[1].split():
-      malformed.append((i, f"expected 'VBZ|VBP<TAB>prefix', got {line[:40]!r}"))
-      continue
-    toks = parts[1].split()
-    if len(toks) > max_len - 1:
-      too_long += 1
-      continue
-    prefixes.append(toks)
-    labels.append(LABELS[parts[0]])
-    lines.append(i)
-  _check_bad(path, n_lines, malformed, max_bad_fraction, "numpred file (VBZ|VBP<TAB>prefix)")
-  if too_long:
-    warnings.warn(f"{path}: dropped {too_long} prefixes longer than {max_len - 1} tokens",
-                  stacklevel=2)
-  n = len(prefixes)
-  out = cl_arrays(prefixes, vocab, max_len + 1)
-  out.update(label=np.asarray(labels, np.int32), n_intervening=np.full(n, k, np.int32),
-             n_diff_intervening=np.full(n, k, np.int32), distance=np.full(n, -1, np.int32),
-             line=np.asarray(lines, np.int64))
-  return out
-
-
-def load_gulordava(directory, vocab: Vocab, *, max_len: int = 50, stem: str = "subj_agr_filtered",
-                   max_bad_fraction: float = 0.01) -> dict[str, np.ndarray]:
-  """Gulordava et al. (2018)'s subset of Linzen's test set (``.text`` + ``.gold``) as LM arrays.
-
-  ``.gold`` = ``verb idx (0-based)<TAB>correct<TAB>wrong<TAB>n_attractors``. The words are the
-  original ones (not POS-replaced): words outside ``vocab`` become ``<unk>``. By inspection the
-  items have homogeneous intervention (every intervening noun is an attractor), so
-  n_intervening = n_diff_intervening = n_attractors; distance is unknown (-1). label: VBZ=0 if the
-  correct form is the 3rd-singular of the wrong one, VBP=1 in the converse case."""
-  d = Path(directory)
-  text, gold = d / f"{stem}.text", d / f"{stem}.gold"
-  for p in (text, gold):
-    if not p.exists():
-      raise ValueError(f"{p} does not exist: pass the folder holding {stem}.text and {stem}.gold")
-  t_lines = list(_read_simple_lines(text))
-  g_lines = list(_read_simple_lines(gold))
-  if len(t_lines) != len(g_lines):
-    raise ValueError(f"{text} has {len(t_lines)} lines but {gold} has {len(g_lines)}; "
-                     f"they must be line-aligned")
-  tokens, vps, correct, wrong, labels, ks, lines, malformed = [], [], [], [], [], [], [], []
-  too_long = 0
-  for (i, t), (_, g) in zip(t_lines, g_lines):
-    toks = t.split()
-    if toks and toks[-1] == "<eos>":
-      toks = toks[:-1]
-    parts = g.split("\t")
-    try:
-      if len(parts) != 4:
-        raise ValueError(f"{len(parts)} gold columns, expected 4")
-      # The .text is lowercased but a few gold forms are capitalised ("Are").
-      vp, c, w, k = int(parts[0]), parts[1].lower(), parts[2].lower(), int(parts[3])
-      if not 0 <= vp < len(toks):
-        raise ValueError(f"verb index {vp} out of range [0, {len(toks)})")
-      if toks[vp] != c:
-        raise ValueError(f"token {toks[vp]!r} at verb index {vp} is not the gold verb {c!r}")
-      if sva_corpus.third_singular(w) == c:
-        lab = 0
-      elif sva_corpus.third_singular(c) == w:
-        lab = 1
-      else:
-        raise ValueError(f"cannot tell the number of {c!r}/{w!r}")
-    except ValueError as e:
-      malformed.append((i, str(e)))
-      continue
-    if len(toks) > max_len:
-      too_long += 1
-      continue
-    tokens.append(toks)
-    vps.append(vp)
-    correct.append(c)
-    wrong.append(w)
-    labels.append(lab)
-    ks.append(k)
-    lines.append(i)
-  _check_bad(gold, len(g_lines), malformed, max_bad_fraction, "Gulordava .text/.gold pair")
-  if too_long:
-    warnings.warn(f"{text}: dropped {too_long} sentences longer than {max_len} tokens",
-                  stacklevel=2)
-  out = lm_arrays(tokens, np.asarray(vps, np.int32), vocab, {}, max_len + 1,
-                  correct_forms=correct, wrong_forms=wrong)
-  n = len(tokens)
-  out.update(label=np.asarray(labels, np.int32), n_intervening=np.asarray(ks, np.int32),
-             n_diff_intervening=np.asarray(ks, np.int32), distance=np.full(n, -1, np.int32),
-             line=np.asarray(lines, np.int64))
-  return out
-
-
 # ----------------------------------------------------------------------------------------------
 # CLI.
 # ----------------------------------------------------------------------------------------------
@@ -692,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
       out = download(args.out, timeout=args.timeout)
     except ConnectionError as e:
       print(f"network unreachable ({e}); get {FILE_NAME} on a machine with network access and "
-            f"pass it with --config.data.path=/path/to/{FILE_NAME}", file=sys.stderr)
+            f"pass it with --config.data.sva_tsv=/path/to/{FILE_NAME}", file=sys.stderr)
       return 1
     print(f"wrote {out} ({out.stat().st_size} bytes, sha256 {_file_sha256(out)})")
     return 0

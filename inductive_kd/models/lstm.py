@@ -22,7 +22,7 @@ only h @ U runs inside `jax.lax.scan`.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import flax.linen as nn
 import jax
@@ -154,7 +154,7 @@ class LSTMClassifier(nn.Module):
   reads, Reflect `detailed_call` index 1).
 
   Regularisation in Reflect: l2 1e-5 on EVERY parameter (embedding, each LSTM kernel, recurrent
-  kernel and bias, head kernel and bias); see `reflect_l2_mask`.
+  kernel and bias, head kernel and bias): `L2_LEAVES` covers exactly these.
   Param tree: embed/embedding, lstm_{i}/{kernel,recurrent_kernel,bias}, head/{kernel,bias}.
   """
   vocab_size: int
@@ -244,15 +244,6 @@ def build(model_name: str, config_name: str, vocab_size: int, **overrides: Any) 
   return MODELS[model_name](vocab_size=vocab_size, **{**PRESETS[config_name], **overrides})
 
 
-def reflect_l2_mask(params: Mapping[str, Any], model_name: str) -> Any:
-  """Pytree of bools: True on the leaves Reflect's l2 regulariser covers for `model_name`.
-
-  cl_lstm: every leaf (l2 1e-5). lm_lstm_shared_emb: none (its l2 is 0.0).
-  """
-  if model_name not in MODELS:
-    raise ValueError(f'Unknown LSTM model {model_name!r}; choose one of {sorted(MODELS)}.')
-  covered = model_name == 'cl_lstm'
-  return jax.tree_util.tree_map(lambda _: covered, params)
-
-
-REFLECT_L2_WEIGHT: dict[str, float] = {'cl_lstm': 1e-5, 'lm_lstm_shared_emb': 0.0}
+# The leaves the training penalty (losses.l1_l2_penalty) covers, by name: every parameter of the
+# LSTM classifier, as Reflect's l2 1e-5 on cl_lstm (the LM's l2 is 0, so its leaves do not matter).
+L2_LEAVES = ("embedding", "kernel", "recurrent_kernel", "bias")

@@ -1,0 +1,135 @@
+"""The subject-verb agreement scenario: LSTM vs Transformers (PAPER.md "Scenario 2").
+
+Two tasks, each a grid of students x teachers (`configs/sva_cl.py`, `configs/sva_lm.py` and the
+named `configs/sva_lm_*.py` cells call `experiment`):
+- 'cl': verb-number classification from the prefix up to the verb (REFLECT.md §2.4, eval_vp.ipynb);
+- 'lm': language modelling, agreement read off the verb position (REFLECT.md §2.4, eval_lm.py).
+
+Model sizes are the paper's; `size=cpu` and `size=tiny` shrink them for machines without an
+accelerator and for smoke tests (`quick`).
+"""
+from __future__ import annotations
+
+import ml_collections
+
+from inductive_kd import config as config_lib
+from inductive_kd.models import lstm, transformer
+
+MODELS = {
+    "cl": {
+        # cl_lstm / small_lstm_v4 (eval_vp.ipynb), l2 1e-5 on every weight.
+        "lstm": dict(model=dict(name="lstm_classifier", embedding_dim=256, hidden_dim=256,
+                                depth=2, hidden_dropout_rate=0.8, input_dropout_rate=0.2),
+                     l2=1e-5, reg_leaves=lstm.L2_LEAVES),
+        # cl_bert / small_gpt_v9: bidirectional, classifies from a CLS token ("Transformer").
+        "transformer": dict(model=dict(name="transformer_classifier", bidirectional=True,
+                                       d_model=128, depth=6, n_head=8),
+                            l2=1e-4, reg_leaves=transformer.L2_LEAVES),
+        # cl_gpt2 / small_gpt_v9: causal, last position ("Transformer-seq").
+        "transformer_seq": dict(model=dict(name="transformer_classifier", d_model=128, depth=6,
+                                           n_head=8),
+                                l2=1e-4, reg_leaves=transformer.L2_LEAVES),
+        # cl_gpt2_shared / small_ugpt_v9: one 256-d block applied 6 times ("UTransformer-seq").
+        "ut_seq": dict(model=dict(name="transformer_classifier", shared=True, d_model=256,
+                                  depth=6, n_head=8),
+                       l2=1e-4, reg_leaves=transformer.L2_LEAVES),
+    },
+    "lm": {
+        # lm_lstm_shared_emb / lstm_drop31_v2 (eval_lm.py): tied embeddings, no l2.
+        "lstm": dict(model=dict(name="lstm_lm", embedding_dim=512, hidden_dim=512, depth=2,
+                                hidden_dropout_rate=0.3, input_dropout_rate=0.2)),
+        # The paper's "Small LSTM": not named in Reflect's notebooks; 256-d, same dropout.
+        "small_lstm": dict(model=dict(name="lstm_lm", embedding_dim=256, hidden_dim=256, depth=2,
+                                      hidden_dropout_rate=0.3, input_dropout_rate=0.2)),
+        # lm_gpt2 / very_big_gpt_v10: GPT-2, 512-d x 6, tied output.
+        "transformer": dict(model=dict(name="transformer_lm", d_model=512, depth=6, n_head=8)),
+        # lm_gpt2_shared / very_big_gpt_v10: the Universal Transformer (one block, 6 steps).
+        "ut": dict(model=dict(name="transformer_lm", shared=True, d_model=512, depth=6,
+                              n_head=8)),
+        # big_gpt_v5 (256-d), our reading of the paper's "Small Transformer".
+        "small_transformer": dict(model=dict(name="transformer_lm", d_model=256, depth=6,
+                                             n_head=8, resid_pdrop=0.2, attn_pdrop=0.3)),
+        "small_ut": dict(model=dict(name="transformer_lm", shared=True, d_model=256, depth=6,
+                                    n_head=8, resid_pdrop=0.2, attn_pdrop=0.3)),
+    },
+}
+
+# Sizes for machines without an accelerator ('size=cpu') and for smoke tests ('quick').
+SMALL = {
+    "cpu": {"lstm": dict(embedding_dim=128, hidden_dim=128),
+            "transformer": dict(d_model=128, depth=2, n_head=4)},
+    "tiny": {"lstm": dict(embedding_dim=32, hidden_dim=32),
+             "transformer": dict(d_model=32, depth=2, n_head=2)},
+}
+
+
+def experiment(task: str, arg: str | None, student: str | None = None,
+               teacher: str | None = None) -> ml_collections.ConfigDict:
+  """One cell of the SVA grid: `student=<model>[,teacher=<model>][,size=cpu][,quick]`.
+
+  Independent models (REFLECT.md §2.5, inferred for the teachers): Adam lr 1e-3 with Reflect's
+  exponential decay (0.96 per 1000 steps after 10000 warm-up and 1000 hold steps), 60 epochs,
+  batch 64 (distill_main.py's default; the batch is not recorded). Distillation (config
+  `pure_dstl_4_exp_vp5`, LSTM teacher): T = 1, pure soft targets, Adam 1e-3 decaying 0.7 per
+  10000 steps, 40 epochs; the teacher in 'eval' mode (these models' dropout is heavy, 0.8 on the
+  LSTM classifier: official soft targets came from training mode; --config.distill.teacher_mode
+  =train reproduces that). LM distillation reuses the same settings (the paper's LM distillation
+  config names are absent from Reflect).
+  """
+  models_ = MODELS[task]
+  opts = config_lib.parse_arg(arg, {"student": None, "teacher": None, "size": None,
+                                    "quick": None})
+  student = opts.get("student", student)
+  teacher = opts.get("teacher", teacher)
+  quick = "quick" in opts
+  size = opts.get("size", "tiny" if quick else None)
+  for role, name in (("student", student), ("teacher", teacher)):
+    if name is not None and name not in models_:
+      raise config_lib.ConfigError(
+          f"Unknown SVA {task} {role} {name!r}; valid: {', '.join(models_)}.")
+  if student is None:
+    raise config_lib.ConfigError(
+        f"Name the student: --config=configs/sva_{task}.py:student=<{'|'.join(models_)}>.")
+  if size not in (None, *SMALL):
+    raise config_lib.ConfigError(f"size must be one of {tuple(SMALL)}, got {size!r}.")
+  c = config_lib.base_config()
+  spec = models_[student]
+  c.model = ml_collections.ConfigDict(dict(spec["model"]))
+  if size:
+    family = "lstm" if "lstm" in c.model.name else "transformer"
+    c.model.update(SMALL[size][family])
+  c.optim.l2 = spec.get("l2", 0.0)
+  c.optim.reg_leaves = spec.get("reg_leaves", ("kernel",))
+  c.data.name = f"sva_{task}"
+  c.arch = student
+  c.eval.shifted = ""
+  c.eval.limit = 20000
+  c.eval.ece_bins = 20  # The official SVA calibration scripts use 20 bins (PAPER.md "Analyses").
+  c.train.batch_size = 64
+  c.train.log_every_steps = 200
+  c.analysis.probe_set = "valid"
+  c.optim.name = "adam"
+  c.optim.learning_rate = 1e-3
+  c.optim.schedule = "exponential"
+  if teacher is None:
+    c.name = f"sva_{task}_{student}"
+    c.train.num_epochs = 60.0
+    c.optim.decay_steps, c.optim.decay_rate = 1000, 0.96
+    c.optim.warmup_steps, c.optim.hold_steps = 10000, 1000
+  else:
+    c.name = f"sva_{task}_{teacher}_to_{student}"
+    c.train.num_epochs = 40.0
+    c.optim.decay_steps, c.optim.decay_rate = 10000, 0.7
+    c.distill.temperature = 1.0
+    c.distill.gold_rate, c.distill.distill_rate = 0.0, 1.0
+    c.distill.teacher_mode = "eval"
+    passthrough = ",".join(p for p in (f"size={size}" if size and not quick else "",
+                                       "quick" if quick else "") if p)
+    c.teacher.config = f"configs/sva_{task}.py:student={teacher}" + (
+        f",{passthrough}" if passthrough else "")
+    c.teacher.workdir = f"sva_{task}_{teacher}" + (f"_{size}" if size else "")
+  if quick:
+    c.data.synthetic_size = 4000
+    config_lib.smoke_test(c, steps=40, log_every=10, eval_limit=500, probe_size=200)
+    c.optim.warmup_steps, c.optim.hold_steps = 0, 0
+  return c

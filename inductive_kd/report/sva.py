@@ -1,0 +1,73 @@
+"""Section 2: subject-verb agreement tables, one per scenario and test set, beside the values
+read off the paper's plots."""
+
+from __future__ import annotations
+
+from inductive_kd import paper_results
+from inductive_kd.report import render
+from inductive_kd.report.context import Context, ece, ece_cell
+from inductive_kd.report.runs import SVA_SET_ORDER, Run, order_sets, sva_paper_row
+
+_COLUMNS = (("mu_accuracy", "μ-acc", 4), ("accuracy", "accuracy", 4),
+            ("macro_attractors", "A-acc (macro, k=0..4)", 4),
+            ("macro_distance", "D-acc (macro)", 4)) + tuple(
+                (f"acc_attractors_{k}", f"k={k}", 4) for k in range(5)) + (
+                    ("perplexity", "perplexity", 2),)
+
+
+def is_sva(scenario: str) -> bool:
+  return scenario.startswith("sva")
+
+
+def _paper_rows(ctx: Context, group: list[Run]) -> tuple[str, str | None, str | None]:
+  """(task, student paper row, teacher paper row or None) of an SVA group."""
+  setup = group[0].setup
+  s_row = sva_paper_row(setup, setup.student, group[0].config("model"))
+  t_row = None
+  if setup.teacher is not None:
+    t_run = next((ctx.teacher_of[r.key] for r in group if ctx.teacher_of.get(r.key)), None)
+    t_row = sva_paper_row(setup, setup.teacher,
+                          t_run.config("model") if t_run else None) or setup.teacher
+  return setup.sva_task, s_row, t_row
+
+
+def section(ctx: Context) -> list[str]:
+  out = ["## 2. Subject-verb agreement", ""]
+  if not ctx.ordered_groups(is_sva):
+    return out + ["No subject-verb agreement runs (setup scenario `sva_cl` or `sva_lm`) were "
+                  "found under the runs folder; this section is empty.", ""]
+  opt, ddof = ctx.opt, ctx.opt.std_ddof
+  out += [f"Ours: mean ± std over seeds (ddof={ddof}). Paper values (read off the post's plots, "
+          f"±0.002 accuracy, ±0.3 perplexity; LM: ranges over several runs, {render.FLAG} when "
+          f"ours is outside the range ± that tolerance; classifiers: single values, no flag) are "
+          f"for the Linzen test split. A-acc = the mean of the 5 attractor-bin accuracies "
+          f"(homogeneous items, k = 0..4); μ-acc = all kept items. ECE: "
+          f"{opt.sva_ece_bins} equal-width bins from `predictions/<set>.npz` "
+          f"({render.DAGGER}: from results.json).", ""]
+  for scenario in filter(is_sva, ctx.scenarios()):
+    names = ctx.scenario_groups(scenario)
+    sets = order_sets({s for n in names for r in ctx.groups[n] for s in r.test_sets()},
+                      SVA_SET_ORDER)
+    for set_name in sets:
+      columns = [c for c in _COLUMNS if any(
+          r.metric(set_name, c[0]) is not None for n in names for r in ctx.groups[n])]
+      show_ece = any(ece(ctx, r, set_name, opt.sva_ece_bins)[0] is not None
+                     for n in names for r in ctx.groups[n])
+      header = ["setup", "name", "seeds"] + [c[1] for c in columns] + (
+          [f"ECE ({opt.sva_ece_bins} bins)"] if show_ece else [])
+      rows = []
+      for name in names:
+        group = [r for r in ctx.groups[name] if set_name in r.test_sets()]
+        if not group:
+          continue
+        task, s_row, t_row = _paper_rows(ctx, ctx.groups[name])
+        row = [group[0].label, f"`{group[0].name}`", str(len(group))]
+        for key, _, digits in columns:
+          paper = paper_results.sva(task, s_row, t_row, key)
+          row.append(render.cell([r.metric(set_name, key) for r in group], ddof, digits, paper))
+        if show_ece:
+          row.append(ece_cell(ctx, group, set_name, opt.sva_ece_bins,
+                              paper_results.sva(task, s_row, t_row, "ece")))
+        rows.append(row)
+      out += [f"### `{scenario}` on `{set_name}`", ""] + render.table(header, rows)
+  return out

@@ -1,0 +1,63 @@
+"""What a finished run leaves in its workdir: results.json and predictions/<set>.npz.
+
+results.json is the run's record for the report and run.sh: its metrics on every test set, how it
+was trained, and its `setup`: the scenario (config.data.name), the student's architecture key
+(config.arch) and the teacher's (the teacher config's arch, or null for a model trained alone).
+Readers take the setup from these fields, never from the run's name.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+FILE = "results.json"
+
+
+def write_json(path: Path, payload) -> None:
+  """Atomically: a reader never sees a half-written file, and a killed run leaves no results."""
+  tmp = path.with_suffix(".tmp")
+  tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+  os.replace(tmp, path)
+
+
+def is_finished(workdir: Path) -> bool:
+  return (Path(workdir) / FILE).exists()
+
+
+def read(workdir: Path) -> dict:
+  return json.loads((Path(workdir) / FILE).read_text())
+
+
+def payload(config, *, seed: int, step: int, steps_per_epoch: int, devices: int, teacher,
+            wall_s: float, timed_steps: int, results: dict) -> dict:
+  """The results.json of one seed (`teacher` is the run's teacher_lib.Teacher or None)."""
+  out = {
+      "name": config.name, "model": config.model.name, "seed": seed, "steps": step,
+      "setup": {"scenario": config.data.name, "student": config.arch or None,
+                "teacher": teacher.arch if teacher else None},
+      "epochs": step / steps_per_epoch, "steps_per_epoch": steps_per_epoch,
+      "batch_size": config.train.batch_size, "devices": devices,
+      "num_seeds_vmapped": config.num_seeds,
+      "teacher_workdir": str(teacher.workdir) if teacher else None,
+      "teacher_config": config.teacher.config or None,
+      "teacher_mode": config.distill.teacher_mode if teacher else None,
+      "train_wall_s": wall_s, "train_steps_per_s": timed_steps / wall_s if wall_s else None,
+      "test": results, "config": json.loads(config.to_json_best_effort()),
+  }
+  if config.num_seeds > 1:
+    out["config"]["seed"] = seed
+  return out
+
+
+def write(workdir: Path, payload_: dict, outputs: dict, eval_sets: dict) -> None:
+  """results.json and the per-example outputs of every test set (with its labels, if any)."""
+  pred_dir = Path(workdir) / "predictions"
+  pred_dir.mkdir(exist_ok=True)
+  for name, out in outputs.items():
+    arrays = eval_sets[name]
+    labels = {"labels": arrays["labels"]} if "labels" in arrays else {}
+    np.savez_compressed(pred_dir / f"{name}.npz", **labels, **out)
+  write_json(Path(workdir) / FILE, payload_)

@@ -1,0 +1,44 @@
+"""inductive_kd.report.sva and .attractors: agreement tables beside the paper's plotted values,
+and accuracy against the number of attractors."""
+
+import numpy as np
+
+from inductive_kd import report
+from tests.test_report_runs import N, _probs, _wrong_first, assert_png, row, section, write_run
+
+
+def test_sva_runs_give_the_sva_table_and_attractor_plot(tmp_path):
+  root = tmp_path / "runs"
+  rng = np.random.default_rng(1)
+  y = rng.integers(0, 2, N)
+  pred = _wrong_first(y, 4, num_classes=2)
+  attractors = {f"acc_attractors_{k}": 0.99 - 0.02 * k for k in range(5)}
+  # An architecture key no paper row knows: config.model says it is the causal Transformer.
+  write_run(str(root / "sva_cl_gpt"), "sva_cl_gpt", 0,
+            {"test": {"mu_accuracy": 0.95, "macro_attractors": 0.95, "ece": 0.5,
+                      "num_examples": N} | attractors}, ("sva_cl", "x", None),
+            {"test": dict(labels=y, pred=pred, probs=_probs(pred, 0.75, 2), loss=np.zeros(N))},
+            model={"name": "transformer_classifier", "bidirectional": False, "shared": False})
+  write_run(str(root / "sva_lm_lstm"), "sva_lm_lstm", 0,
+            {"test": {"mu_accuracy": 0.93, "macro_attractors": 0.90, "perplexity": 56.0,
+                      "ece": 0.04} | attractors}, ("sva_lm", "lstm", None),
+            model={"name": "lstm_lm"})
+  out = tmp_path / "report"
+  text = report.generate_report(root, out).read_text()
+  sva = section(text, "## 2. Subject-verb agreement")
+  cl = section(sva, "### `sva_cl` on `test`", "\n### ")
+  assert "μ-acc" in cl and "A-acc (macro, k=0..4)" in cl and "k=4" in cl
+  cl_row = row(cl, "`sva_cl_gpt`")
+  assert cl_row[0] == "Transformer-seq"
+  assert "0.9500 (paper 0.964)" in cl_row
+  # ECE from predictions with 20 bins: accuracy 76/80 = 0.95, confidence 0.75 -> 0.2.
+  assert cl_row[-1] == "0.2000 (paper 0.045)"
+  lm = row(section(sva, "### `sva_lm` on `test`", "\n### "), "`sva_lm_lstm`")
+  assert "0.9000 (paper 0.936–0.943) ⚠" in lm  # below the plotted range
+  assert "56.00 (paper 55.5–56.2)" in lm
+  assert lm[-1] == "0.0400†"  # no predictions: results.json's value, marked
+  assert_png(out / "plots" / "attractors_sva_cl_test.png")
+  assert_png(out / "plots" / "reliability_sva_cl_test.png")
+  assert "No MNIST runs" in text
+  assert "No probe outputs were found" in text
+  assert "No run names a teacher" in text
