@@ -20,7 +20,6 @@ setup(
         "absl-py",
         "numpy",
         "scipy",
-        "scikit-image>=0.22",
         "matplotlib",
         "tensorflow-datasets",
         # CLU's TensorBoard writer and TFDS both import TensorFlow; the CPU-only wheel is
@@ -29,7 +28,8 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest>=7"],
+        # scikit-image: the tests check our MNIST-C warps and edges against it; nothing else uses it.
+        "test": ["pytest>=7", "scikit-image>=0.22"],
         "bench": ["torch==2.13.0"],
     },
 )
