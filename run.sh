@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The reproduction grid: every MNIST setup for each seed, resumable, then the report.
+# The reproduction grid: every setup of both scenarios (MNIST; agreement classification) for each
+# seed, resumable, then the report.
 #
-#   bash run.sh                 # paper schedule (400 epochs per run: days on a 2-core CPU)
-#   bash run.sh --quick         # the same grid with :quick configs, in minutes (a smoke test)
-#   bash run.sh --print-jobs    # print one command per (config, seed) for a scheduler
+#   bash run.sh                   # paper schedule (MNIST: 400 epochs per run, days on 2 CPU cores)
+#   bash run.sh --quick           # the same grid with :quick configs, in minutes (a smoke test)
+#   bash run.sh --print-jobs      # print one command per (config, seed) for a scheduler
+#   bash run.sh --scenario=mnist  # one scenario only (mnist | sva_cl; repeat for several)
 #   SEEDS="0 1 2 3" RUNS=runs bash run.sh
 #
 # The jobs come from inductive_kd/experiments/grid.py: baselines first (they are the teachers of
@@ -11,12 +13,13 @@
 # skipped; interrupted ones resume from their checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")"
-QUICK=""; PRINT=0
+QUICK=""; PRINT=0; SCENARIO_ARGS=()
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK="--quick" ;;
     --print-jobs) PRINT=1 ;;
-    *) echo "unknown argument: $arg (use --quick and/or --print-jobs)" >&2; exit 2 ;;
+    --scenario=*) SCENARIO_ARGS+=(--scenario "${arg#--scenario=}") ;;
+    *) echo "unknown argument: $arg (use --quick, --print-jobs, --scenario=NAME)" >&2; exit 2 ;;
   esac
 done
 SEEDS=${SEEDS:-"0 1 2 3"}
@@ -24,7 +27,7 @@ RUNS=${RUNS:-runs${QUICK:+_quick}}
 PYTHON=${PYTHON:-python}
 
 grid=$($PYTHON -m inductive_kd.experiments.grid --runs "$RUNS" --seeds "$SEEDS" \
-  --python "$PYTHON" $QUICK)
+  --python "$PYTHON" $QUICK "${SCENARIO_ARGS[@]}")
 if [[ $PRINT == 1 ]]; then
   echo "$grid"
   exit 0

@@ -3,10 +3,10 @@ from inductive_kd.experiments import grid
 
 
 def test_teachers_come_first_and_students_name_their_teachers_workdir():
-  jobs = list(grid.jobs("R", [0, 1], quick=True))
+  jobs = list(grid.jobs("R", [0, 1], quick=True, scenarios=["mnist"]))
   assert len(jobs) == 12
-  teachers = list(grid.jobs("R", [0, 1], quick=True, phase="teachers"))
-  students = list(grid.jobs("R", [0, 1], quick=True, phase="students"))
+  teachers = list(grid.jobs("R", [0, 1], quick=True, phase="teachers", scenarios=["mnist"]))
+  students = list(grid.jobs("R", [0, 1], quick=True, phase="students", scenarios=["mnist"]))
   assert jobs == teachers + students and len(teachers) == 4
   assert all("--config.teacher.workdir" not in j for j in teachers)
   # The teacher's workdir comes from config.teacher.config (configs/mnist_mlp.py:quick).
@@ -16,6 +16,16 @@ def test_teachers_come_first_and_students_name_their_teachers_workdir():
 
 
 def test_main_prints_the_jobs(capsys):
-  assert grid.main(["--runs", "X", "--seeds", "3", "--phase", "students"]) == 0
+  assert grid.main(["--runs", "X", "--seeds", "3", "--phase", "students", "--scenario", "mnist"]) == 0
   out = capsys.readouterr().out.splitlines()
   assert len(out) == 4 and all("--workdir=X/seed3/" in j for j in out)
+
+
+def test_agreement_grid_has_the_papers_cells_and_each_teacher_is_a_baseline_job():
+  jobs = list(grid.jobs("R", [0], quick=True, scenarios=["sva_cl"]))
+  assert len(jobs) == 4 + 4 * 4  # 4 students alone, then each with each of 4 teachers.
+  baselines = {j.split("--workdir=R/seed0/")[1].split()[0] for j in jobs[:4]}
+  assert baselines == {"sva_cl_transformer", "sva_cl_transformer_seq", "sva_cl_ut_seq",
+                       "sva_cl_lstm"}
+  for job in jobs[4:]:
+    assert job.split("--config.teacher.workdir=")[1] in baselines

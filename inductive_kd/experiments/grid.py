@@ -1,8 +1,9 @@
-"""The reproduction grid: every setup of a scenario for each seed, as one command per run.
+"""The reproduction grid: every setup of each scenario for each seed, as one command per run.
 
 run.sh (and scripts/submit_slurm.sh, scripts/tpu_pod.sh) take their jobs from here:
 
   python -m inductive_kd.experiments.grid --runs runs --seeds "0 1 2 3" [--quick] [--phase P]
+      [--scenario mnist] [--scenario sva_cl]
 
 Runs of seed S live in <runs>/seedS/<config name>. A distillation run's teacher is the baseline
 job of the same seed whose config is the run's `config.teacher.config` (read from the config, not
@@ -18,35 +19,54 @@ from typing import Iterator, Sequence
 
 from inductive_kd import config as config_lib
 
+# The cells of each scenario, as config specs (the `:quick` arg is added by --quick). MNIST: the
+# paper's six setups. Agreement classification: students x {alone, LSTM teacher}, and the other
+# teachers of the paper's grid (PAPER.md, scenario 2).
+_SVA_CL_STUDENTS = ("transformer", "transformer_seq", "ut_seq", "lstm")
 SCENARIOS = {
-    "mnist": ("mnist_cnn", "mnist_mlp", "mnist_cnn_to_mlp", "mnist_mlp_to_cnn",
-              "mnist_cnn_to_cnn", "mnist_mlp_to_mlp"),
+    "mnist": tuple(f"configs/{name}.py" for name in (
+        "mnist_cnn", "mnist_mlp", "mnist_cnn_to_mlp", "mnist_mlp_to_cnn", "mnist_cnn_to_cnn",
+        "mnist_mlp_to_mlp")),
+    "sva_cl": tuple(f"configs/sva_cl.py:student={s}" for s in _SVA_CL_STUDENTS) + tuple(
+        f"configs/sva_cl.py:student={s},teacher={t}" for t in ("lstm", "ut_seq",
+                                                                "transformer_seq", "transformer")
+        for s in _SVA_CL_STUDENTS),
 }
 PHASES = ("all", "teachers", "students")
 
 
+def _with_arg(spec: str, arg: str) -> str:
+  if not arg:
+    return spec
+  return f"{spec},{arg}" if ":" in spec else f"{spec}:{arg}"
+
+
 def jobs(runs: str, seeds: Sequence[int], *, quick: bool = False, phase: str = "all",
          scenarios: Sequence[str] = tuple(SCENARIOS), python: str = "python") -> Iterator[str]:
-  """One `main.py` command line per (config, seed): baselines of every seed first, then students."""
-  cells = []
+  """One `main.py` command line per (config, seed): baselines of every seed first, then students.
+
+  A run's workdir is <runs>/seed<S>/<config.name>; a student's teacher is the baseline cell whose
+  config spec is the student's config.teacher.config, and its workdir is that cell's.
+  """
+  cells = {}
   for scenario in scenarios:
-    for name in SCENARIOS[scenario]:
-      spec = f"configs/{name}.py" + (":quick" if quick else "")
-      teacher = config_lib.load_config_file(spec).teacher.config
-      cells.append((spec, name, config_lib.split_config_arg(teacher)[0].stem if teacher else None))
+    for spec in SCENARIOS[scenario]:
+      spec = _with_arg(spec, "quick" if quick else "")
+      cells[spec] = config_lib.load_config_file(spec)
+  jobs_ = {False: [], True: []}
+  for seed in seeds:
+    for spec, c in cells.items():
+      cmd = [python, "main.py", f"--config={spec}", f"--workdir={runs}/seed{seed}/{c.name}",
+             f"--config.seed={seed}"]
+      if c.teacher.config:
+        if c.teacher.config not in cells:
+          raise config_lib.ConfigError(f"{spec}: its teacher {c.teacher.config!r} is not a cell "
+                                       "of the grid.")
+        cmd.append(f"--config.teacher.workdir={cells[c.teacher.config].name}")
+      jobs_[bool(c.teacher.config)].append(" ".join(shlex.quote(x) for x in cmd))
   wanted = {"all": (False, True), "teachers": (False,), "students": (True,)}[phase]
-  for is_student in (False, True):
-    if is_student not in wanted:
-      continue
-    for seed in seeds:
-      for spec, name, teacher in cells:
-        if (teacher is not None) != is_student:
-          continue
-        cmd = [python, "main.py", f"--config={spec}", f"--workdir={runs}/seed{seed}/{name}",
-               f"--config.seed={seed}"]
-        if teacher:
-          cmd.append(f"--config.teacher.workdir={teacher}")
-        yield " ".join(shlex.quote(c) for c in cmd)
+  for is_student in wanted:
+    yield from jobs_[is_student]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
   parser.add_argument("--seeds", default="0 1 2 3", help="space-separated seeds")
   parser.add_argument("--quick", action="store_true", help=":quick configs (a smoke test)")
   parser.add_argument("--phase", choices=PHASES, default="all")
-  parser.add_argument("--scenario", choices=tuple(SCENARIOS), action="append")
+  parser.add_argument("--scenario", choices=tuple(SCENARIOS), action="append",
+                      help="repeat for several; default: every scenario")
   parser.add_argument("--python", default="python")
   args = parser.parse_args(argv)
   try:
