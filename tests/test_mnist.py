@@ -1,6 +1,8 @@
 """inductive_kd.data.mnist: the IDX reader, checksums and the shipped files."""
 import gzip
 import shutil
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -63,3 +65,14 @@ def test_to_float_matches_official_preprocessing():
   out = mnist.to_float(x)
   assert out.shape == (1, 2, 2, 1) and out.dtype == np.float32
   np.testing.assert_allclose(out[0, :, :, 0], [[0, 1], [0.2, 0.4]], rtol=1e-6)
+
+
+def test_unprepared_tfds_is_detected_without_tfds_or_its_warning(tmp_path, monkeypatch):
+  # TFDS warned about an empty variant folder on every run; it is not even asked now.
+  (tmp_path / "mnist" / "3.0.1").mkdir(parents=True)
+  asked = []
+  fake = types.SimpleNamespace(builder=lambda *a, **k: asked.append(a) or 1 / 0)
+  monkeypatch.setitem(sys.modules, "tensorflow_datasets", fake)
+  assert not mnist.tfds_available(str(tmp_path)) and not asked
+  (tmp_path / "mnist" / "3.0.1" / "dataset_info.json").write_text("{}")
+  assert not mnist.tfds_available(str(tmp_path)) and asked  # Prepared-looking: TFDS decides.

@@ -102,6 +102,11 @@ def load_idx(split: str, directory: os.PathLike | None = None, *, check: bool = 
 
 def tfds_available(data_dir: str | None = None) -> bool:
   """True when TFDS `mnist` has been prepared locally (TFDS cannot download here)."""
+  root = data_dir or os.environ.get("TFDS_DATA_DIR") or str(Path.home() / "tensorflow_datasets")
+  if "://" not in root and not any(Path(root).glob("mnist/*/dataset_info.json")):
+    # Not prepared: say so without importing TensorFlow, and without TFDS's warning about an
+    # empty variant folder on every run.
+    return False
   try:
     import tensorflow_datasets as tfds  # Imported lazily: it pulls in TensorFlow.
     return tfds.builder("mnist", data_dir=data_dir).is_prepared()
