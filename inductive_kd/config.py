@@ -44,7 +44,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.data.cache_dir = ""           # Where corrupted test sets are cached; '' = <repo>/cache.
   c.data.train_limit = 0          # Use only the first N training examples (0 = all); for tests.
   # Subject-verb agreement (data.name 'sva_lm' | 'sva_cl').
+  c.data.sva_source = "tsv"       # 'tsv' (data.sva_tsv) | 'numpred' (real text, sva_cl only).
   c.data.sva_tsv = ""             # Linzen's agr_50_mostcommon_10K.tsv(.gz); '' = offline corpus.
+  c.data.real_dir = ""            # Linzen's numpred and Gulordava's files; '' = ../shared/data/sva.
   c.data.synthetic_size = 200000  # Sentences of the offline corpus used when data.sva_tsv is ''.
   c.data.synthetic_seed = 0
   c.data.max_len = 50             # Longer sentences are dropped before the split (Linzen).
@@ -145,7 +147,7 @@ def _choices() -> dict:
   from inductive_kd.data import mnist  # pylint: disable=g-import-not-at-top
   return {
       "data.name": tuple(tasks.TASKS), "data.source": mnist.SOURCES,
-      "eval.shifted_source": tasks.SHIFTED_SOURCES,
+      "eval.shifted_source": tasks.SHIFTED_SOURCES, "data.sva_source": tasks.SVA_SOURCES,
       "optim.name": optim.OPTIMIZERS, "optim.schedule": optim.SCHEDULES,
       "distill.scale": losses.SCALES, "distill.teacher_mode": teacher.MODES,
       "distill.cache_teacher": teacher.CACHE_MODES, "distributed": parallel.DISTRIBUTED_MODES,
@@ -178,6 +180,12 @@ def validate(config: ml_collections.ConfigDict, num_devices: int | None = None) 
               "eval.every_steps", "train.checkpoint_every_steps", "analysis.probe_every"]:
     if flat[key] < 0:
       _fail(f"config.{key} must be >= 0, got {flat[key]!r}.")
+  if c.data.sva_source == "numpred" and c.data.name != "sva_cl":
+    _fail(f"config.data.sva_source='numpred' holds prefixes up to the verb, for verb-number "
+          f"classification (data.name='sva_cl'), not data.name={c.data.name!r}.")
+  if c.data.sva_source == "numpred" and c.data.sva_tsv:
+    _fail("config.data.sva_tsv is set but config.data.sva_source='numpred' reads "
+          "config.data.real_dir instead: clear one of them.")
   if c.train.num_steps == 0 and not c.train.num_epochs > 0:
     _fail("Set config.train.num_epochs > 0 or config.train.num_steps > 0.")
   if c.distill.gold_rate == 0 and c.distill.distill_rate == 0:

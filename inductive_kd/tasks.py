@@ -35,7 +35,8 @@ class Task:
   eval_outputs: Callable
   # Host-side: (outputs, eval arrays) -> metrics dict.
   summarize: Callable
-  # Host-side: {set name: metrics} -> extra aggregate metrics (e.g. mean over corruptions).
+  # Host-side: {set name: metrics} -> entries to add (e.g. the mean over corruptions) or amend
+  # (e.g. a set's facts that are not metrics of its outputs).
   aggregate: Callable = lambda results: {}
   # Model fields that come from the data (e.g. the vocabulary size).
   model_kwargs: dict = dataclasses.field(default_factory=dict)
@@ -46,6 +47,7 @@ class Task:
 
 
 SHIFTED_SOURCES = ("project", "tfds")  # config.eval.shifted_source
+SVA_SOURCES = ("tsv", "numpred")  # config.data.sva_source
 
 
 def prepare_mnist(batch):
@@ -129,12 +131,19 @@ def _sva_splits(config, task: str):
   return train, eval_sets, vocab
 
 
-def _agreement(outputs, arrays, correct, mask=None) -> dict:
+def _agreement(outputs, arrays, correct, mask=None, defined_only: bool = False) -> dict:
   from inductive_kd import sva_metrics  # pylint: disable=g-import-not-at-top
   m = sva_metrics.agreement_metrics(correct, arrays["n_intervening"],
                                     arrays["n_diff_intervening"], arrays["distance"], mask=mask)
   keys = ["mu_accuracy", "macro_attractors", "macro_distance"] + [
       f"acc_attractors_{k}" for k in range(5)] + [f"count_attractors_{k}" for k in range(5)]
+  if defined_only:
+    # Real text without parses: Reflect's fixed arrays would read a bin no item falls in as 0.
+    undefined = {"mu_accuracy": m["n_kept"] == 0, "macro_attractors": m["empty_attractor_bins"] > 0,
+                 "macro_distance": m["empty_distance_bins"] > 0}
+    undefined.update({f"{p}_attractors_{k}": m[f"count_attractors_{k}"] == 0
+                      for p in ("acc", "count") for k in range(5)})
+    keys = [k for k in keys if not undefined[k]]
   return {k: m[k] for k in keys if k in m}
 
 
@@ -177,14 +186,47 @@ def sva_lm_task(config) -> Task:
       model_kwargs={"vocab_size": len(vocab)})
 
 
-def _sva_cl_summary(outputs, arrays, ece_bins: int) -> dict:
+def _sva_cl_summary(outputs, arrays, ece_bins: int, defined_only: bool = False) -> dict:
   res = evaluate.summarize_classification(outputs, arrays["label"], ece_bins=ece_bins)
-  res.update(_agreement(outputs, arrays, outputs["pred"] == arrays["label"]))
+  res.update(_agreement(outputs, arrays, outputs["pred"] == arrays["label"],
+                        defined_only=defined_only))
   return res
 
 
+def _real_dir(config) -> Path:
+  """The folder of the real agreement pieces: config.data.real_dir, or ../shared/data/sva."""
+  path = Path(config.data.real_dir or config_lib.REPO_ROOT.parent / "shared" / "data" / "sva")
+  if not path.is_dir():
+    raise config_lib.ConfigError(
+        f"The real agreement data folder {str(path)!r} does not exist: put the project's shared/ "
+        "folder beside the repository, or pass --config.data.real_dir=DIR (holding "
+        "linzen_rnn_agr_simple/ and gulordava_linzen_testset/).")
+  return path
+
+
+def _numpred_splits(config):
+  """Train, {'valid', numpred_test_1..5, 'gulordava'} and the vocabulary of Linzen's real text
+  (sva_real.load_cl_task), and {test set: training items removed as duplicates of its items}."""
+  from inductive_kd.data import sva_real  # pylint: disable=g-import-not-at-top
+  d = config.data
+  splits, vocab, overlap = sva_real.load_cl_task(_real_dir(config), max_len=d.max_len,
+                                                 vocab_size=d.vocab_size)
+  train = _limit(splits.pop("train"), d.train_limit)
+  eval_sets = {k: _limit(v, config.eval.limit) for k, v in splits.items()}
+  return train, eval_sets, vocab, {k: sum(v.values()) for k, v in overlap.items()}
+
+
 def sva_cl_task(config) -> Task:
-  train, eval_sets, vocab = _sva_splits(config, "cl")
+  summarize = lambda o, a: _sva_cl_summary(o, a, config.eval.ece_bins)
+  aggregate = lambda results: {}
+  if config.data.sva_source == "numpred":
+    train, eval_sets, vocab, overlap = _numpred_splits(config)
+    # Real text: only the metrics its metadata defines, and the overlap removed for each test set.
+    summarize = lambda o, a: _sva_cl_summary(o, a, config.eval.ece_bins, defined_only=True)
+    aggregate = lambda results: {k: {**results[k], "overlap_removed": n}
+                                 for k, n in overlap.items() if k in results}
+  else:
+    train, eval_sets, vocab = _sva_splits(config, "cl")
   rename = lambda a: {**a, "labels": a["label"]}  # The generic step reads batch["labels"].
   return Task(
       name="sva_cl", num_classes=2, train=rename(train),
@@ -192,7 +234,7 @@ def sva_cl_task(config) -> Task:
       prepare=lambda b: (b["inputs"], b["labels"], None),
       eval_outputs=lambda logits, rep, b: evaluate.classification_outputs(logits, rep,
                                                                           b["labels"]),
-      summarize=lambda o, a: _sva_cl_summary(o, a, config.eval.ece_bins),
+      summarize=summarize, aggregate=aggregate,
       model_kwargs={"vocab_size": len(vocab)})
 
 

@@ -12,7 +12,9 @@ GRID_ARGS = {
                   "student=ut,teacher=lstm,size=cpu", "student=small_transformer"],
     "sva_cl.py": [f"student={s}" + (f",teacher={t}" if t else "")
                   for s in ("transformer", "transformer_seq", "ut_seq", "lstm")
-                  for t in (None, "lstm", "ut_seq", "transformer_seq", "transformer")],
+                  for t in (None, "lstm", "ut_seq", "transformer_seq", "transformer")] + [
+                      "student=lstm,data=numpred", "student=ut_seq,teacher=lstm,data=numpred,quick",
+                      "student=transformer,teacher=lstm,data=numpred,size=cpu"],
 }
 CASES = [(name, arg) for name in CONFIGS
          for arg in GRID_ARGS.get(name, [None, "quick"] + (["short"] if "mnist" in name else []))]
@@ -74,6 +76,45 @@ def test_sva_grid_arg_errors():
     config_lib.load_config_file("configs/sva_cl.py")
   with pytest.raises(config_lib.ConfigError, match="Unknown SVA cl teacher 'gru'"):
     config_lib.load_config_file("configs/sva_cl.py:student=lstm,teacher=gru")
+
+
+def test_numpred_arg_names_the_run_and_reaches_the_teacher():
+  c = config_lib.load_config_file("configs/sva_cl.py:student=transformer_seq,teacher=lstm,"
+                                  "data=numpred,size=cpu")
+  assert (c.name, c.data.sva_source) == ("sva_cl_numpred_lstm_to_transformer_seq", "numpred")
+  assert c.teacher.config == "configs/sva_cl.py:student=lstm,data=numpred,size=cpu"
+  assert c.teacher.workdir == "sva_cl_numpred_lstm_cpu"
+  t = config_lib.load_config_file(c.teacher.config)
+  assert (t.name, t.data.sva_source) == ("sva_cl_numpred_lstm", "numpred")
+  q = config_lib.load_config_file(
+      "configs/sva_cl.py:student=lstm,teacher=ut_seq,data=numpred,quick")
+  assert (q.teacher.config, q.teacher.workdir) == (
+      "configs/sva_cl.py:student=ut_seq,data=numpred,quick", "sva_cl_numpred_ut_seq_tiny")
+  # The corpus runs keep their names and data.
+  plain = config_lib.load_config_file("configs/sva_cl.py:student=lstm,teacher=ut_seq")
+  assert (plain.name, plain.data.sva_source, plain.teacher.workdir) == (
+      "sva_cl_ut_seq_to_lstm", "tsv", "sva_cl_ut_seq")
+
+
+@pytest.mark.parametrize("spec,match", [
+    ("configs/sva_lm.py:student=lstm,data=numpred", "data=numpred is for configs/sva_cl.py"),
+    ("configs/sva_cl.py:student=lstm,data=linzen", "data must be 'numpred'"),
+])
+def test_numpred_arg_errors(spec, match):
+  with pytest.raises(config_lib.ConfigError, match=match):
+    config_lib.load_config_file(spec)
+
+
+@pytest.mark.parametrize("spec,key,value,match", [
+    ("configs/sva_lm.py:student=lstm", "sva_source", "numpred", "not data.name='sva_lm'"),
+    ("configs/sva_cl.py:student=lstm", "sva_source", "wiki", "data.sva_source='wiki' is not one"),
+    ("configs/sva_cl.py:student=lstm,data=numpred", "sva_tsv", "x.tsv", "clear one of them"),
+])
+def test_sva_source_validation(spec, key, value, match):
+  c = config_lib.load_config_file(spec)
+  c.data[key] = value
+  with pytest.raises(config_lib.ConfigError, match=match):
+    config_lib.validate(c)
 
 
 def test_short_is_the_one_hour_budget_schedule_for_teacher_and_student():

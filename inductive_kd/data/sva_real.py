@@ -24,9 +24,12 @@ README; provenance and sha256 in ``shared/spec/DATA.md``), and this module owns 
 Both loaders encode with a caller-given ``sva.Vocab`` and build their arrays with ``sva``'s
 ``cl_arrays``/``lm_arrays``, so the keys and layout are those of ``sva.load_task``'s splits;
 metadata the files lack is -1. Malformed lines are counted and reported as ``sva.read_tsv`` does.
+``load_cl_task`` makes them the real-text classification task (``config.data.sva_source=
+'numpred'``): its own splits, vocabulary and train/test overlap removal.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import warnings
@@ -38,6 +41,8 @@ import numpy as np
 from inductive_kd.data import sva_corpus
 from inductive_kd.data.sva import LABELS, Vocab, _check_bad, _open_text, cl_arrays, lm_arrays
 
+log = logging.getLogger(__name__)
+
 
 def _read_simple_lines(path) -> Iterator[tuple[int, str]]:
   with _open_text(path) as f:
@@ -45,9 +50,10 @@ def _read_simple_lines(path) -> Iterator[tuple[int, str]]:
       yield i, line.rstrip("\r\n")
 
 
-def load_numpred(path, vocab: Vocab, *, max_len: int = 50,
-                 max_bad_fraction: float = 0.01) -> dict[str, np.ndarray]:
-  """Linzen's ``rnn_agr_simple`` file (``VBZ|VBP<TAB>prefix``) as CL arrays with ``vocab``.
+def read_numpred(path, *, max_len: int = 50, max_bad_fraction: float = 0.01
+                 ) -> tuple[list[list[str]], dict[str, np.ndarray]]:
+  """Linzen's ``rnn_agr_simple`` file (``VBZ|VBP<TAB>prefix``): the prefixes as token lists, and
+  their label, n_intervening, n_diff_intervening, distance and line arrays.
 
   ``numpred.test.k`` holds items with exactly k attractors and homogeneous intervention, so
   n_intervening = n_diff_intervening = k; other files get -1. Distance is unknown (-1). A prefix
@@ -74,23 +80,27 @@ def load_numpred(path, vocab: Vocab, *, max_len: int = 50,
   if too_long:
     warnings.warn(f"{path}: dropped {too_long} prefixes longer than {max_len - 1} tokens",
                   stacklevel=2)
-  n = len(prefixes)
-  out = cl_arrays(prefixes, vocab, max_len + 1)
-  out.update(label=np.asarray(labels, np.int32), n_intervening=np.full(n, k, np.int32),
-             n_diff_intervening=np.full(n, k, np.int32), distance=np.full(n, -1, np.int32),
-             line=np.asarray(lines, np.int64))
-  return out
+  return prefixes, _metadata(labels, [k] * len(labels), lines)
 
 
-def load_gulordava(directory, vocab: Vocab, *, max_len: int = 50, stem: str = "subj_agr_filtered",
-                   max_bad_fraction: float = 0.01) -> dict[str, np.ndarray]:
-  """Gulordava et al. (2018)'s subset of Linzen's test set (``.text`` + ``.gold``) as LM arrays.
+def load_numpred(path, vocab: Vocab, *, max_len: int = 50,
+                 max_bad_fraction: float = 0.01) -> dict[str, np.ndarray]:
+  """``read_numpred``'s items as CL arrays with ``vocab``."""
+  prefixes, meta = read_numpred(path, max_len=max_len, max_bad_fraction=max_bad_fraction)
+  return {**cl_arrays(prefixes, vocab, max_len + 1), **meta}
+
+
+def read_gulordava(directory, *, max_len: int = 50, stem: str = "subj_agr_filtered",
+                   max_bad_fraction: float = 0.01):
+  """Gulordava et al. (2018)'s subset of Linzen's test set (``.text`` + ``.gold``): (sentences as
+  token lists, 0-based verb positions, correct forms, wrong forms, metadata arrays as
+  ``read_numpred``'s).
 
   ``.gold`` = ``verb idx (0-based)<TAB>correct<TAB>wrong<TAB>n_attractors``. The words are the
-  original ones (not POS-replaced): words outside ``vocab`` become ``<unk>``. By inspection the
-  items have homogeneous intervention (every intervening noun is an attractor), so
-  n_intervening = n_diff_intervening = n_attractors; distance is unknown (-1). label: VBZ=0 if the
-  correct form is the 3rd-singular of the wrong one, VBP=1 in the converse case."""
+  original ones (not POS-replaced). By inspection the items have homogeneous intervention (every
+  intervening noun is an attractor), so n_intervening = n_diff_intervening = n_attractors;
+  distance is unknown (-1). label: VBZ=0 if the correct form is the 3rd-singular of the wrong
+  one, VBP=1 in the converse case. Sentences over ``max_len`` tokens are dropped (Linzen's cut)."""
   d = Path(directory)
   text, gold = d / f"{stem}.text", d / f"{stem}.gold"
   for p in (text, gold):
@@ -140,10 +150,81 @@ def load_gulordava(directory, vocab: Vocab, *, max_len: int = 50, stem: str = "s
   if too_long:
     warnings.warn(f"{text}: dropped {too_long} sentences longer than {max_len} tokens",
                   stacklevel=2)
+  return tokens, vps, correct, wrong, _metadata(labels, ks, lines)
+
+
+def load_gulordava(directory, vocab: Vocab, *, max_len: int = 50, stem: str = "subj_agr_filtered",
+                   max_bad_fraction: float = 0.01) -> dict[str, np.ndarray]:
+  """``read_gulordava``'s sentences as LM arrays with ``vocab`` (other words become ``<unk>``)."""
+  tokens, vps, correct, wrong, meta = read_gulordava(directory, max_len=max_len, stem=stem,
+                                                     max_bad_fraction=max_bad_fraction)
   out = lm_arrays(tokens, np.asarray(vps, np.int32), vocab, {}, max_len + 1,
                   correct_forms=correct, wrong_forms=wrong)
-  n = len(tokens)
-  out.update(label=np.asarray(labels, np.int32), n_intervening=np.asarray(ks, np.int32),
-             n_diff_intervening=np.asarray(ks, np.int32), distance=np.full(n, -1, np.int32),
-             line=np.asarray(lines, np.int64))
-  return out
+  return {**out, **meta}
+
+
+def _metadata(labels, attractors, lines) -> dict[str, np.ndarray]:
+  k = np.asarray(attractors, np.int32)
+  return {"label": np.asarray(labels, np.int32), "n_intervening": k, "n_diff_intervening": k.copy(),
+          "distance": np.full(len(labels), -1, np.int32), "line": np.asarray(lines, np.int64)}
+
+
+# The classification task on real text (config.data.sva_source='numpred').
+NUMPRED_DIR, GULORDAVA_DIR = "linzen_rnn_agr_simple", "gulordava_linzen_testset"
+TEST_ATTRACTORS = (1, 2, 3, 4, 5)  # numpred.test.0 is not shipped (over 4 MiB, DATA.md).
+
+
+def load_cl_task(directory, *, max_len: int = 50, vocab_size: int | None = 10000,
+                 valid_fraction: float = 0.1, seed: int = 42):
+  """Verb-number classification on real text, from ``directory`` (``shared/data/sva``).
+
+  Train on ``numpred.val`` (Linzen's dev split, natural distribution of attractors) less a
+  ``valid_fraction`` held out by ``np.random.RandomState(seed)``; test on ``numpred_test_k``
+  (``numpred.test.k``, exactly k attractors) for k in ``TEST_ATTRACTORS`` and on ``gulordava``
+  (its sentences cut before the verb). Train or valid items whose prefix is token for token one
+  of a test set's are removed (test sets stay whole), and the vocabulary is the ``vocab_size``
+  most frequent tokens of what remains of train. Gulordava's words are not POS-replaced: its
+  rare words become ``<unk>`` where numpred has their tag.
+
+  Returns ({'train'|'valid'|test set: CL arrays}, vocab, {test set: {'train': n, 'valid': n}}
+  items removed from the training data for being in that test set).
+  """
+  d = Path(directory)
+  simple, gul = d / NUMPRED_DIR, d / GULORDAVA_DIR
+  files = [simple / "numpred.val", *(simple / f"numpred.test.{k}" for k in TEST_ATTRACTORS),
+           gul / "subj_agr_filtered.text", gul / "subj_agr_filtered.gold"]
+  for p in files:
+    if not p.exists():
+      raise ValueError(f"{p} does not exist: {d} must hold {NUMPRED_DIR}/numpred.val, "
+                       f"numpred.test.{{1..5}} and {GULORDAVA_DIR}/subj_agr_filtered.text/.gold "
+                       f"(shared/data/sva/README.md)")
+  prefixes, meta = read_numpred(files[0], max_len=max_len)
+  tests = {f"numpred_test_{k}": read_numpred(p, max_len=max_len)
+           for k, p in zip(TEST_ATTRACTORS, files[1:])}
+  tokens, vps, _, _, gul_meta = read_gulordava(gul, max_len=max_len)
+  tests["gulordava"] = ([t[:v] for t, v in zip(tokens, vps)], gul_meta)
+
+  perm = np.random.RandomState(seed).permutation(len(prefixes))
+  n_valid = int(len(prefixes) * valid_fraction)
+  rows = {"train": np.sort(perm[n_valid:]), "valid": np.sort(perm[:n_valid])}
+  # A test item seen in training measures memory, not agreement.
+  test_keys = {name: set(map(tuple, p)) for name, (p, _) in tests.items()}
+  overlap = {name: {} for name in tests}
+  for split, idx in rows.items():
+    keys = [tuple(prefixes[i]) for i in idx]
+    drop = np.zeros(len(idx), bool)
+    for name, seen in test_keys.items():
+      hit = np.fromiter((k in seen for k in keys), bool, len(keys))
+      overlap[name][split] = int(hit.sum())
+      drop |= hit
+    rows[split] = idx[~drop]
+  vocab = Vocab.build((prefixes[i] for i in rows["train"]), vocab_size)
+  splits = {split: {**cl_arrays([prefixes[i] for i in idx], vocab, max_len + 1),
+                    **{k: v[idx] for k, v in meta.items()}} for split, idx in rows.items()}
+  splits.update({name: {**cl_arrays(p, vocab, max_len + 1), **m}
+                 for name, (p, m) in tests.items()})
+  log.info("Real-text CL task from %s: sizes %s, vocab %d; removed from the training data as "
+           "identical to a test item: %s", d, {k: len(v["label"]) for k, v in splits.items()},
+           len(vocab), "; ".join(f"{n} {o['train']} train + {o['valid']} valid"
+                                 for n, o in overlap.items()))
+  return splits, vocab, overlap

@@ -65,7 +65,12 @@ SMALL = {
 
 def experiment(task: str, arg: str | None, student: str | None = None,
                teacher: str | None = None) -> ml_collections.ConfigDict:
-  """One cell of the SVA grid: `student=<model>[,teacher=<model>][,size=cpu][,quick]`.
+  """One cell of the SVA grid: `student=<model>[,teacher=<model>][,data=numpred][,size=cpu]
+  [,quick]`.
+
+  `data=numpred` (classification only) trains and tests on Linzen's real text instead of the
+  offline corpus or data.sva_tsv (config.data.sva_source, tasks.sva_cl_task); its runs and
+  teachers are named sva_cl_numpred_*, so they never pool with the corpus runs.
 
   Independent models (REFLECT.md §2.5, inferred for the teachers): Adam lr 1e-3 with Reflect's
   exponential decay (0.96 per 1000 steps after 10000 warm-up and 1000 hold steps), 60 epochs,
@@ -77,11 +82,18 @@ def experiment(task: str, arg: str | None, student: str | None = None,
   config names are absent from Reflect).
   """
   models_ = MODELS[task]
-  opts = config_lib.parse_arg(arg, {"student": None, "teacher": None, "size": None,
-                                    "quick": None})
+  opts = config_lib.parse_arg(arg, {"student": None, "teacher": None, "data": None,
+                                    "size": None, "quick": None})
   student = opts.get("student", student)
   teacher = opts.get("teacher", teacher)
+  data = opts.get("data")
   quick = "quick" in opts
+  if data not in (None, "numpred"):
+    raise config_lib.ConfigError(f"data must be 'numpred' (Linzen's real text) or absent, got "
+                                 f"{data!r}.")
+  if data and task != "cl":
+    raise config_lib.ConfigError(f"data=numpred is for configs/sva_cl.py: its items are prefixes "
+                                 f"up to the verb, which a language model ({task}) cannot use.")
   size = opts.get("size", "tiny" if quick else None)
   for role, name in (("student", student), ("teacher", teacher)):
     if name is not None and name not in models_:
@@ -101,6 +113,9 @@ def experiment(task: str, arg: str | None, student: str | None = None,
   c.optim.l2 = spec.get("l2", 0.0)
   c.optim.reg_leaves = spec.get("reg_leaves", ("kernel",))
   c.data.name = f"sva_{task}"
+  prefix = f"sva_{task}" + (f"_{data}" if data else "")
+  if data:
+    c.data.sva_source = data
   c.arch = student
   c.eval.shifted = ""
   c.eval.limit = 20000
@@ -112,24 +127,25 @@ def experiment(task: str, arg: str | None, student: str | None = None,
   c.optim.learning_rate = 1e-3
   c.optim.schedule = "exponential"
   if teacher is None:
-    c.name = f"sva_{task}_{student}"
+    c.name = f"{prefix}_{student}"
     c.train.num_epochs = 60.0
     c.optim.decay_steps, c.optim.decay_rate = 1000, 0.96
     c.optim.warmup_steps, c.optim.hold_steps = 10000, 1000
   else:
-    c.name = f"sva_{task}_{teacher}_to_{student}"
+    c.name = f"{prefix}_{teacher}_to_{student}"
     c.train.num_epochs = 40.0
     c.optim.decay_steps, c.optim.decay_rate = 10000, 0.7
     c.distill.temperature = 1.0
     c.distill.gold_rate, c.distill.distill_rate = 0.0, 1.0
     c.distill.teacher_mode = "eval"
-    passthrough = ",".join(p for p in (f"size={size}" if size and not quick else "",
-                                       "quick" if quick else "") if p)
-    c.teacher.config = f"configs/sva_{task}.py:student={teacher}" + (
-        f",{passthrough}" if passthrough else "")
-    c.teacher.workdir = f"sva_{task}_{teacher}" + (f"_{size}" if size else "")
+    passthrough = "".join(f",{p}" for p in (f"data={data}" if data else "",
+                                            f"size={size}" if size and not quick else "",
+                                            "quick" if quick else "") if p)
+    c.teacher.config = f"configs/sva_{task}.py:student={teacher}{passthrough}"
+    c.teacher.workdir = f"{prefix}_{teacher}" + (f"_{size}" if size else "")
   if quick:
-    c.data.synthetic_size = 4000
+    if not data:
+      c.data.synthetic_size = 4000
     config_lib.smoke_test(c, steps=40, log_every=10, eval_limit=500, probe_size=200)
     c.optim.warmup_steps, c.optim.hold_steps = 0, 0
   return c
