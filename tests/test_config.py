@@ -149,3 +149,19 @@ def test_every_experiment_names_its_architecture():
     assert c.arch, name
     if c.teacher.config:
       assert config_lib.load_config_file(c.teacher.config).arch, name
+
+
+def test_sva_short_changes_only_the_schedule():
+  short = config_lib.load_config_file("configs/sva_cl.py:student=transformer_seq,teacher=lstm,"
+                                      "size=cpu,short")
+  paper = config_lib.load_config_file("configs/sva_cl.py:student=transformer_seq,teacher=lstm,"
+                                      "size=cpu")
+  assert (short.train.num_epochs, short.optim.warmup_steps, short.optim.hold_steps) == (20, 1000, 0)
+  assert short.teacher.config == "configs/sva_cl.py:student=lstm,size=cpu,short"
+  assert short.teacher.workdir == "sva_cl_lstm_cpu_short"
+  for c in (short, paper):
+    c.train.num_epochs, c.optim.warmup_steps, c.optim.hold_steps = 0, 0, 0
+    c.teacher.config = c.teacher.workdir = ""
+  assert short == paper
+  with pytest.raises(config_lib.ConfigError, match="exclusive"):
+    config_lib.load_config_file("configs/sva_cl.py:student=lstm,quick,short")
