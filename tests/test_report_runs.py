@@ -41,7 +41,7 @@ def _wrong_first(labels, num_wrong, num_classes=C):
 
 
 def write_run(workdir, name, seed, test, setup, preds=None, teacher=None, probes=None,
-              model=None, epochs=0.5):
+              model=None, epochs=0.5, data=None):
   """A finished run as train.train_and_evaluate leaves it (results.json, predictions, probes);
   `setup` = (scenario, student, teacher or None)."""
   os.makedirs(workdir, exist_ok=True)
@@ -53,7 +53,8 @@ def write_run(workdir, name, seed, test, setup, preds=None, teacher=None, probes
       "teacher_config": "configs/x.py" if teacher else None,
       "teacher_mode": "train" if teacher else None, "train_wall_s": 90.0,
       "train_steps_per_s": 1.1, "test": test,
-      "config": {"name": name, "seed": seed, "model": model or {}, "eval": {"ece_bins": 15}},
+      "config": {"name": name, "seed": seed, "model": model or {}, "eval": {"ece_bins": 15},
+                 "data": data or {}},
   }
   with open(os.path.join(workdir, "results.json"), "w") as f:
     json.dump(results, f)

@@ -26,14 +26,15 @@ def test_sva_runs_give_the_sva_table_and_attractor_plot(tmp_path):
   out = tmp_path / "report"
   text = report.generate_report(root, out).read_text()
   sva = section(text, "## 2. Subject-verb agreement")
-  cl = section(sva, "### `sva_cl` on `test`", "\n### ")
+  cl = section(sva, "### `sva_cl` on `test` (offline corpus)", "\n### ")
+  assert "**not the paper's data**" in cl  # A corpus number beside a paper number says so.
   assert "μ-acc" in cl and "A-acc (macro, k=0..4)" in cl and "k=4" in cl
   cl_row = row(cl, "`sva_cl_gpt`")
   assert cl_row[0] == "Transformer-seq"
   assert "0.9500 (paper 0.964)" in cl_row
   # ECE from predictions with 20 bins: accuracy 76/80 = 0.95, confidence 0.75 -> 0.2.
   assert cl_row[-1] == "0.2000 (paper 0.045)"
-  lm = row(section(sva, "### `sva_lm` on `test`", "\n### "), "`sva_lm_lstm`")
+  lm = row(section(sva, "### `sva_lm` on `test` (offline corpus)", "\n### "), "`sva_lm_lstm`")
   assert "0.9000 (paper 0.936–0.943) ⚠" in lm  # below the plotted range
   assert "56.00 (paper 55.5–56.2)" in lm
   assert lm[-1] == "0.0400†"  # no predictions: results.json's value, marked
@@ -42,3 +43,16 @@ def test_sva_runs_give_the_sva_table_and_attractor_plot(tmp_path):
   assert "No MNIST runs" in text
   assert "No probe outputs were found" in text
   assert "No run names a teacher" in text
+
+
+def test_real_text_runs_get_their_own_tables(tmp_path):
+  root = tmp_path / "runs"
+  for name, source in (("sva_cl_lstm", "tsv"), ("sva_cl_numpred_lstm", "numpred")):
+    write_run(str(root / name), name, 0, {"test": {"mu_accuracy": 0.9, "num_examples": N}},
+              ("sva_cl", "lstm", None), model={"name": "lstm_classifier"},
+              data={"sva_source": source, "sva_tsv": ""})
+  text = report.generate_report(root, tmp_path / "report").read_text()
+  corpus = section(text, "### `sva_cl` on `test` (offline corpus)", "\n### ")
+  real = section(text, "### `sva_cl` on `test` (real text)", "\n### ")
+  assert "`sva_cl_lstm`" in corpus and "`sva_cl_numpred_lstm`" not in corpus
+  assert "`sva_cl_numpred_lstm`" in real and "limited data" in real

@@ -19,6 +19,28 @@ def is_sva(scenario: str) -> bool:
   return scenario.startswith("sva")
 
 
+# What each data source is, said above its tables: the paper's values come from Linzen's full
+# Wikipedia file, so a number on other data is never shown beside them without saying so.
+DATA_NOTES = {
+    "corpus": "the offline corpus (sentences from an English-like grammar with made-up words, "
+              "inductive_kd/data/sva_corpus.py), **not the paper's data**: compare orderings and "
+              "gaps with the paper's, not values",
+    "numpred": "Linzen's real text, limited data: trained on `numpred.val` (13k prefixes), tested "
+               "on `numpred.test.k` (exactly k attractors) and Gulordava et al.'s prefixes; the "
+               "paper's classifiers trained on ~150k items of the full file",
+    "linzen_tsv": "Linzen's full agr_50_mostcommon_10K file (`data.sva_tsv`), the paper's data",
+}
+
+_DATA_SHORT = {"corpus": "offline corpus", "numpred": "real text", "linzen_tsv": "Linzen's file"}
+
+
+def data_source(run: Run) -> str:
+  """'numpred' | 'linzen_tsv' | 'corpus', from the run's config (older configs: data.path)."""
+  if run.config("data", "sva_source") == "numpred":
+    return "numpred"
+  return "linzen_tsv" if run.config("data", "sva_tsv") or run.config("data", "path") else "corpus"
+
+
 def _paper_rows(ctx: Context, group: list[Run]) -> tuple[str, str | None, str | None]:
   """(task, student paper row, teacher paper row or None) of an SVA group."""
   setup = group[0].setup
@@ -45,29 +67,42 @@ def section(ctx: Context) -> list[str]:
           f"{opt.sva_ece_bins} equal-width bins from `predictions/<set>.npz` "
           f"({render.DAGGER}: from results.json).", ""]
   for scenario in filter(is_sva, ctx.scenarios()):
-    names = ctx.scenario_groups(scenario)
-    sets = order_sets({s for n in names for r in ctx.groups[n] for s in r.test_sets()},
-                      SVA_SET_ORDER)
-    for set_name in sets:
-      columns = [c for c in _COLUMNS if any(
-          r.metric(set_name, c[0]) is not None for n in names for r in ctx.groups[n])]
-      show_ece = any(ece(ctx, r, set_name, opt.sva_ece_bins)[0] is not None
-                     for n in names for r in ctx.groups[n])
-      header = ["setup", "name", "seeds"] + [c[1] for c in columns] + (
-          [f"ECE ({opt.sva_ece_bins} bins)"] if show_ece else [])
-      rows = []
-      for name in names:
-        group = [r for r in ctx.groups[name] if set_name in r.test_sets()]
-        if not group:
-          continue
-        task, s_row, t_row = _paper_rows(ctx, ctx.groups[name])
-        row = [group[0].label, f"`{group[0].name}`", str(len(group))]
-        for key, _, digits in columns:
-          paper = paper_results.sva(task, s_row, t_row, key)
-          row.append(render.cell([r.metric(set_name, key) for r in group], ddof, digits, paper))
-        if show_ece:
-          row.append(ece_cell(ctx, group, set_name, opt.sva_ece_bins,
-                              paper_results.sva(task, s_row, t_row, "ece")))
-        rows.append(row)
-      out += [f"### `{scenario}` on `{set_name}`", ""] + render.table(header, rows)
+    by_data: dict[str, list[str]] = {}
+    for name in ctx.scenario_groups(scenario):
+      by_data.setdefault(data_source(ctx.groups[name][0]), []).append(name)
+    for data, names in by_data.items():
+      out += _tables(ctx, scenario, data, names)
+  return out
+
+
+def _tables(ctx: Context, scenario: str, data: str, names: list[str]) -> list[str]:
+  """The tables of one scenario on one data source, one per test set."""
+  opt, ddof = ctx.opt, ctx.opt.std_ddof
+  out = []
+  sets = order_sets({s for n in names for r in ctx.groups[n] for s in r.test_sets()},
+                    SVA_SET_ORDER)
+  for set_name in sets:
+    columns = [c for c in _COLUMNS if any(
+        r.metric(set_name, c[0]) is not None for n in names for r in ctx.groups[n])]
+    show_ece = any(ece(ctx, r, set_name, opt.sva_ece_bins)[0] is not None
+                   for n in names for r in ctx.groups[n])
+    header = ["setup", "name", "seeds"] + [c[1] for c in columns] + (
+        [f"ECE ({opt.sva_ece_bins} bins)"] if show_ece else [])
+    rows = []
+    for name in names:
+      group = [r for r in ctx.groups[name] if set_name in r.test_sets()]
+      if not group:
+        continue
+      task, s_row, t_row = _paper_rows(ctx, ctx.groups[name])
+      row = [group[0].label, f"`{group[0].name}`", str(len(group))]
+      for key, _, digits in columns:
+        paper = paper_results.sva(task, s_row, t_row, key)
+        row.append(render.cell([r.metric(set_name, key) for r in group], ddof, digits, paper))
+      if show_ece:
+        row.append(ece_cell(ctx, group, set_name, opt.sva_ece_bins,
+                            paper_results.sva(task, s_row, t_row, "ece")))
+      rows.append(row)
+    out += [f"### `{scenario}` on `{set_name}` ({_DATA_SHORT[data]})", "",
+            f"Data: {DATA_NOTES[data]}.", ""] + \
+        render.table(header, rows)
   return out
