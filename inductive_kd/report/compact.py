@@ -1,0 +1,73 @@
+"""Compact copies of finished runs, small enough to commit beside a report and regenerate it.
+
+  python -m inductive_kd.report.compact --runs R --out docs/results/NAME/runs [--rep]
+
+Keeps what the report reads: each run's results.json and its per-example predictions
+(labels, predictions, probabilities and losses, floats as float16), in the same folder layout, so
+`python -m inductive_kd.report --runs docs/results/NAME/runs` finds every run and, by the layout,
+each student's teacher. Representations (the largest arrays; the CKA/RSA tables need them) only
+with --rep; checkpoints, TensorBoard files and probe outputs never.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+_FLOAT_KEYS = ("probs", "loss", "rep")
+
+
+def compact_npz(src: Path, dst: Path, keep_rep: bool) -> None:
+  with np.load(src) as z:
+    arrays = {}
+    for key in z.files:
+      if key == "rep" and not keep_rep:
+        continue
+      value = z[key]
+      if key in _FLOAT_KEYS and np.issubdtype(value.dtype, np.floating):
+        value = value.astype(np.float16)
+      arrays[key] = value
+  dst.parent.mkdir(parents=True, exist_ok=True)
+  np.savez_compressed(dst, **arrays)
+
+
+def compact_runs(runs: Path, out: Path, keep_rep: bool = False) -> list[Path]:
+  """Copies every finished run under `runs` into `out`; returns the results.json files written."""
+  written = []
+  paths = sorted(Path(runs).glob("**/results.json"))
+  if not paths:
+    raise ValueError(f"No finished runs (**/results.json) under {runs}.")
+  for path in paths:
+    rel = path.parent.relative_to(runs)
+    dst = Path(out) / rel
+    dst.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, dst / "results.json")
+    for npz in sorted((path.parent / "predictions").glob("*.npz")):
+      compact_npz(npz, dst / "predictions" / npz.name, keep_rep)
+    written.append(dst / "results.json")
+  return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--runs", required=True, type=Path)
+  parser.add_argument("--out", required=True, type=Path)
+  parser.add_argument("--rep", action="store_true", help="keep representations (float16)")
+  args = parser.parse_args(argv)
+  try:
+    written = compact_runs(args.runs, args.out, args.rep)
+  except ValueError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+  size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
+  print(json.dumps({"runs": len(written), "megabytes": round(size / 2**20, 2)}))
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
