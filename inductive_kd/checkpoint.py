@@ -1,15 +1,24 @@
 """Orbax checkpoints: the resumable training state, and the final variables a teacher is read from.
 
 `workdir/checkpoints/<step>/` holds the whole TrainState (params, BatchNorm statistics, optimiser
-state, RNG, step); a killed run restarts from the latest one. `workdir/final/` holds only
-{'params', 'batch_stats'}, so a teacher can be restored without knowing its optimiser.
+state, RNG, step); a killed run restarts from the latest one that restores. A damaged one (a
+truncated file, a lost manifest) is moved to `workdir/damaged_checkpoints/<step>/` with a warning,
+and the run resumes from the one before. `workdir/final/` holds only {'params', 'batch_stats'}, so a
+teacher can be restored without knowing its optimiser.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
+import sys
 from pathlib import Path
 
 import jax
 import orbax.checkpoint as ocp
+from jax.experimental import multihost_utils
+
+from inductive_kd import parallel
+from inductive_kd.workdir import WorkdirError
 
 
 def manager(workdir: Path, max_to_keep: int) -> ocp.CheckpointManager:
@@ -17,17 +26,94 @@ def manager(workdir: Path, max_to_keep: int) -> ocp.CheckpointManager:
   return ocp.CheckpointManager(Path(workdir).absolute() / "checkpoints", options=options)
 
 
+def describe(e: BaseException) -> str:
+  """A failed restore in one short line: its root cause (orbax wraps what TensorStore found in
+  a message that runs to a page of spec), cut at the spec."""
+  for _ in range(10):
+    if (e.__cause__ or e.__context__) is None:
+      break
+    e = e.__cause__ or e.__context__
+  first = (str(e).strip().splitlines() or [""])[0].split(" [tensorstore_spec=")[0]
+  return f"{type(e).__name__}: {first[:240]}{'...' if len(first) > 240 else ''}"
+
+
+class _DropAbandonedReads:
+  """sys.unraisablehook once a restore has failed: orbax leaves its reads of the other arrays
+  pending on a closed event loop, and each dies whenever it is collected (often much later),
+  which Python would print as 'Exception ignored in ...' with a page of TensorStore spec. Anything
+  else goes to the hook that was there."""
+
+  def __init__(self, hook):
+    self.hook = hook
+
+  def __call__(self, unraisable):
+    if "_read_array_index_and_device_put" in repr(unraisable.object) or (
+        "Event loop is closed" in str(unraisable.exc_value)):
+      logging.debug("An abandoned checkpoint read: %s", unraisable.exc_value)
+    else:
+      self.hook(unraisable)
+
+
+@contextlib.contextmanager
+def quiet_failures():
+  """For restores that may fail: the caller reports a failure in one line, and orbax's abandoned
+  reads stay quiet for the rest of the process (_DropAbandonedReads)."""
+  hook = sys.unraisablehook
+  if not isinstance(hook, _DropAbandonedReads):
+    sys.unraisablehook = _DropAbandonedReads(hook)
+  yield
+  sys.unraisablehook = hook  # Only after a success: nothing was abandoned.
+
+
 def restore_latest(mgr: ocp.CheckpointManager, abstract_state):
-  """Returns (state, step) from the latest checkpoint, or (None, 0) if there is none."""
-  step = mgr.latest_step()
-  if step is None:
-    return None, 0
-  state = mgr.restore(step, args=ocp.args.StandardRestore(abstract_state))
-  return state, int(step)
+  """Returns (state, step) from the newest checkpoint that restores, or (None, 0) if there is none.
+
+  Newer checkpoints that do not restore are moved aside (the run will save those steps again) and
+  named in a warning; when none restores, a WorkdirError says so."""
+  failed = []
+  for step in sorted(mgr.all_steps(), reverse=True):
+    try:
+      with quiet_failures():
+        state = mgr.restore(step, args=ocp.args.StandardRestore(abstract_state))
+    except Exception as e:  # pylint: disable=broad-except
+      failed.append((step, describe(e)))
+      continue
+    if failed:
+      skipped = [s for s, _ in failed]
+      aside = _set_aside(mgr, skipped)
+      logging.warning("Skipped the damaged checkpoint%s at step %s (%s), moved to %s; resuming "
+                      "from step %d.", "s" * (len(skipped) > 1), ", ".join(map(str, skipped)),
+                      failed[0][1], aside, step)
+    return state, int(step)
+  if failed:
+    raise WorkdirError(f"No checkpoint in {mgr.directory} restores (step {failed[0][0]}: "
+                       f"{failed[0][1]}); move {mgr.directory} away to start the run over.")
+  return None, 0
+
+
+def _set_aside(mgr: ocp.CheckpointManager, steps) -> Path:
+  aside = Path(str(mgr.directory)).parent / "damaged_checkpoints"
+  if parallel.is_main_process():
+    for step in steps:
+      target, n = aside / str(step), 1
+      while target.exists():
+        target, n = aside / f"{step}.{n}", n + 1
+      target.parent.mkdir(exist_ok=True)
+      (Path(str(mgr.directory)) / str(step)).rename(target)
+  if jax.process_count() > 1:
+    multihost_utils.sync_global_devices("damaged checkpoints moved aside")
+  mgr.reload()
+  return aside
 
 
 def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
   mgr.save(step, args=ocp.args.StandardSave(state), force=True)
+
+
+def latest_saved_step(mgr: ocp.CheckpointManager) -> int | None:
+  """The newest checkpoint whose writing has finished (saves run in the background)."""
+  mgr.wait_until_finished()
+  return mgr.latest_step()
 
 
 def final_dir(workdir: Path) -> Path:

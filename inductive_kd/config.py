@@ -186,6 +186,8 @@ def validate(config: ml_collections.ConfigDict, num_devices: int | None = None) 
   if c.data.sva_source == "numpred" and c.data.sva_tsv:
     _fail("config.data.sva_tsv is set but config.data.sva_source='numpred' reads "
           "config.data.real_dir instead: clear one of them.")
+  if not c.train.num_epochs >= 0:  # Also NaN; unused when num_steps > 0, but still a mistake.
+    _fail(f"config.train.num_epochs must be >= 0, got {c.train.num_epochs!r}.")
   if c.train.num_steps == 0 and not c.train.num_epochs > 0:
     _fail("Set config.train.num_epochs > 0 or config.train.num_steps > 0.")
   if c.distill.gold_rate == 0 and c.distill.distill_rate == 0:

@@ -28,7 +28,16 @@ def is_finished(workdir: Path) -> bool:
 
 
 def read(workdir: Path) -> dict:
-  return json.loads((Path(workdir) / FILE).read_text())
+  path = Path(workdir) / FILE
+  try:
+    payload_ = json.loads(path.read_text())
+    what = "not a results.json (no 'test' metrics)"
+  except ValueError as e:
+    payload_, what = None, f"not valid JSON ({e})"
+  if not isinstance(payload_, dict) or not isinstance(payload_.get("test"), dict):
+    raise ValueError(f"{path} is {what}; delete it and rerun: the run resumes from its last "
+                     "checkpoint and writes it again.")
+  return payload_
 
 
 def payload(config, *, seed: int, step: int, steps_per_epoch: int, devices: int, teacher,

@@ -17,7 +17,6 @@ logits of the batch's rows; `Teacher.logits_fn` turns it into soft targets insid
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -28,6 +27,8 @@ import numpy as np
 from inductive_kd import checkpoint
 from inductive_kd import config as config_lib
 from inductive_kd import evaluate, models, parallel, runtime
+from inductive_kd import results as results_lib
+from inductive_kd import workdir as workdir_lib
 
 MODES = ("train", "eval")               # config.distill.teacher_mode
 CACHE_MODES = ("auto", "on", "off")     # config.distill.cache_teacher
@@ -126,11 +127,34 @@ class Teacher:
     return self.config.arch or None
 
   def is_trained(self) -> bool:
-    return (self.workdir / "results.json").exists()
+    if self.workdir.exists() and not self.workdir.is_dir():
+      raise workdir_lib.WorkdirError(f"Teacher workdir {self.workdir} is a file, not a folder: "
+                                     "point config.teacher.workdir at the teacher's run.")
+    return results_lib.is_finished(self.workdir)
+
+  def _read_results(self) -> dict:
+    """The teacher's results.json, checked to come from a run of this teacher's architecture
+    (any seed or schedule is a teacher; another model is not)."""
+    try:
+      results = results_lib.read(self.workdir)
+    except ValueError as e:
+      raise workdir_lib.WorkdirError(f"Teacher workdir {self.workdir}: {e}") from None
+    def architecture(config):
+      return {k: v for k, v in workdir_lib.flat_config(config).items()
+              if (k == "arch" or k.startswith("model.")) and k != "model.dtype"
+              and k not in workdir_lib.MUTABLE}
+    diffs = workdir_lib.differences(architecture(results.get("config", {})),
+                                    architecture(self.config))
+    if diffs:
+      raise workdir_lib.WorkdirError(
+          f"Teacher workdir {self.workdir} holds another architecture than "
+          f"config.teacher.config={self._student_config.teacher.config!r}: {', '.join(diffs)}. "
+          "Point config.teacher.workdir at a run of that config.")
+    return results
 
   def load(self, sample_inputs, task, mesh, total_steps: int) -> None:
     """Loads the finished teacher and, where `use_cache` says so, caches its training logits."""
-    results = json.loads((self.workdir / "results.json").read_text())
+    results = self._read_results()
     logging.info("Reusing the teacher in %s (%s).", self.workdir,
                  next(iter(results.get("test", {}).values()), None))
     self._model = models.create(**self.config.model, **task.model_kwargs)
@@ -138,7 +162,14 @@ class Teacher:
         {"params": jax.random.PRNGKey(0), "dropout": jax.random.PRNGKey(0)}, sample_inputs,
         train=False))
     abstract = {"params": abstract["params"], "batch_stats": abstract.get("batch_stats", {})}
-    variables = checkpoint.load_variables(self.workdir, abstract)
+    try:
+      with checkpoint.quiet_failures():
+        variables = checkpoint.load_variables(self.workdir, abstract)
+    except Exception as e:  # pylint: disable=broad-except
+      raise workdir_lib.WorkdirError(
+          f"Teacher workdir {self.workdir}: its final variables do not restore "
+          f"({checkpoint.describe(e)}); delete final/ and results.json there and rerun the "
+          "teacher's run: it writes them again from its last checkpoint.") from None
     self._variables = jax.device_put(variables, parallel.replicated(mesh))
     if use_cache(self._student_config, task, total_steps):
       self._cache_logits(task, mesh)

@@ -29,6 +29,7 @@ from inductive_kd import evaluate, losses, models, optim, parallel, runtime, tas
 from inductive_kd import progress as progress_lib
 from inductive_kd import results as results_lib
 from inductive_kd import teacher as teacher_lib
+from inductive_kd import workdir as workdir_lib
 
 
 class TrainingError(RuntimeError):
@@ -197,7 +198,7 @@ def _check_finite(state, step: int, ckpt, seeds, params_finite) -> None:
     if (bad >= 0).any():
       k = int(np.argmax(bad >= 0))
       where = f"step {int(bad[k])}" + (f" (seed {seeds[k]})" if len(seeds) > 1 else "")
-    last = ckpt.latest_step()
+    last = checkpoint.latest_saved_step(ckpt)
     kept = f"the last good checkpoint (step {last}) is kept in {ckpt.directory}" if last \
         is not None else "no checkpoint was written"
     raise TrainingError(f"Non-finite loss at {where}; training stopped and {kept}. Lower "
@@ -254,6 +255,14 @@ def _close(workdir, writer, payload: dict, outputs: dict, task, main: bool, seed
                json.dumps(payload["test"]))
 
 
+def _stopped(signum: int, step: int, ckpt, writers) -> workdir_lib.Stopped:
+  """What ends a run stopped by a signal, once the checkpoint of `step` and the scalars are out."""
+  ckpt.wait_until_finished()
+  for writer in writers:
+    writer.flush()
+  return workdir_lib.Stopped(signum, step, ckpt.directory)
+
+
 def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
   """Trains (or resumes, or just reports a finished run in) `workdir`; returns results.json.
 
@@ -261,11 +270,19 @@ def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
   in one compiled step (`jax.vmap` over their states): each has its own init, dropout keys and data
   order, exactly those of a single run with that seed, and they share the teacher. Returns the K
   results.json payloads, one per `seed_workdirs` folder. A student whose teacher has not been
-  trained trains it first, in the teacher's own workdir.
+  trained trains it first, in the teacher's own workdir. The workdir is held for the whole call
+  (workdir.claim: this process's lock, and a check that it holds this experiment); SIGTERM or
+  SIGINT during training saves a checkpoint and raises workdir.Stopped.
   """
   workdir = Path(workdir).absolute()
   parallel.maybe_initialize_distributed(config.distributed)
   config_lib.validate(config, num_devices=jax.device_count())
+  with workdir_lib.claim(config, workdir, seed_workdirs(config, workdir)):
+    return _train(config, workdir)
+
+
+def _train(config, workdir: Path) -> dict | list[dict]:
+  """train_and_evaluate's work, in a workdir this process holds for this experiment."""
   num_seeds, seed_dirs = config.num_seeds, seed_workdirs(config, workdir)
   seeds = [config.seed + k for k in range(num_seeds)]
   if all(results_lib.is_finished(d) for d in seed_dirs):
@@ -335,40 +352,45 @@ def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
   metrics = _fresh_metrics(num_seeds, repl)
   train_start, timed_steps = time.time(), 0
   perm_epoch, perms, per_seed, step = -1, None, None, start_step
-  while step < total_steps:
-    epoch, i = divmod(step, steps_per_epoch)
-    if epoch != perm_epoch:
-      perms = [epoch_permutation(task.num_train, s, epoch) for s in seeds]
-      perm_epoch = epoch
-    idx = np.stack([p[i * batch_size:(i + 1) * batch_size] for p in perms], axis=1).reshape(-1)
-    batch = parallel.global_batch(mesh, evaluate.local_batch(task.train, idx[rows]))
-    teacher_input = teacher.step_input(mesh, idx[rows]) if teacher else {}
-    state, metrics = train_step(state, batch, teacher_input, metrics)
-    in_flight.append(metrics["count"])
-    if len(in_flight) > 2:
-      in_flight.popleft().block_until_ready()
-    step += 1
-    timed_steps += 1
-    progress(step)
-    if step % config.train.log_every_steps == 0 or step == total_steps:
-      _check_finite(state, step, ckpt, seeds, params_finite)
-      _write_train_scalars(writers, step, metrics, schedule)
-      metrics = _fresh_metrics(num_seeds, repl)
-    do_eval, do_probe, do_ckpt = (progress_lib.is_due(step, total_steps, every)
-                                  for every in (eval_every, probe_every, ckpt_every))
-    if do_eval or do_probe or do_ckpt:
-      # Finish the queued train steps first, so that the pauses time only their own work.
-      jax.block_until_ready(list(in_flight))
-    if do_eval:
-      with progress.pause("eval"):
-        per_seed = evaluate_and_log(step)
-    if do_probe:
-      with progress.pause("probe"):
-        save_probes(step)
-    if do_ckpt:
-      with progress.pause("checkpoint"):
+  with workdir_lib.StopSignals() as signals:
+    while step < total_steps:
+      epoch, i = divmod(step, steps_per_epoch)
+      if epoch != perm_epoch:
+        perms = [epoch_permutation(task.num_train, s, epoch) for s in seeds]
+        perm_epoch = epoch
+      idx = np.stack([p[i * batch_size:(i + 1) * batch_size] for p in perms], axis=1).reshape(-1)
+      batch = parallel.global_batch(mesh, evaluate.local_batch(task.train, idx[rows]))
+      teacher_input = teacher.step_input(mesh, idx[rows]) if teacher else {}
+      state, metrics = train_step(state, batch, teacher_input, metrics)
+      in_flight.append(metrics["count"])
+      if len(in_flight) > 2:
+        in_flight.popleft().block_until_ready()
+      step += 1
+      timed_steps += 1
+      progress(step)
+      do_log = step % config.train.log_every_steps == 0 or step == total_steps
+      stop = signals.requested(sync_point=do_log) if step < total_steps else None
+      do_eval, do_probe, do_ckpt = (progress_lib.is_due(step, total_steps, every)
+                                    for every in (eval_every, probe_every, ckpt_every))
+      do_ckpt = do_ckpt or stop is not None
+      if do_log or do_eval or do_probe or do_ckpt:
+        # Nothing non-finite is logged, evaluated or saved. Waiting for the state also finishes
+        # the queued train steps, so that the pauses below time only their own work.
         _check_finite(state, step, ckpt, seeds, params_finite)
-        checkpoint.save(ckpt, step, state)
+      if do_log:
+        _write_train_scalars(writers, step, metrics, schedule)
+        metrics = _fresh_metrics(num_seeds, repl)
+      if do_eval:
+        with progress.pause("eval"):
+          per_seed = evaluate_and_log(step)
+      if do_probe:
+        with progress.pause("probe"):
+          save_probes(step)
+      if do_ckpt:
+        with progress.pause("checkpoint"):
+          checkpoint.save(ckpt, step, state)
+      if stop is not None:
+        raise _stopped(stop, step, ckpt, writers)
   ckpt.wait_until_finished()
   wall = time.time() - train_start
   if per_seed is None:  # Resumed at the end: evaluate the restored state.

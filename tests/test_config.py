@@ -134,6 +134,13 @@ def test_short_is_the_one_hour_budget_schedule_for_teacher_and_student():
     config_lib.load_config_file("configs/mnist_cnn.py:quick,short")
 
 
+def test_negative_epochs_are_refused_even_when_steps_rule():
+  c = config_lib.load_config_file("configs/mnist_mlp.py:quick")
+  c.train.num_epochs = -1.0
+  with pytest.raises(config_lib.ConfigError, match="num_epochs must be >= 0"):
+    config_lib.validate(c)
+
+
 def test_old_data_path_key_says_where_it_went():
   c = config_lib.load_config_file("configs/mnist_mlp.py")
   c.unlock()

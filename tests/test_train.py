@@ -2,9 +2,11 @@
 non-finite losses, and the :quick pipeline writes results.json."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import jax
 import numpy as np
@@ -139,6 +141,24 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     assert f"step {last}" in str(e.value)
 
 
+def test_non_finite_loss_is_caught_before_an_evaluation(tmp_path, monkeypatch):
+  """Evaluations every 2 steps, logs and checkpoints rare: the check before each evaluation stops
+  the run at the first evaluation after the bad step, and no checkpoint is claimed. (Step 1's
+  update makes the parameters huge but finite, so the loss of step 1 is the first non-finite one;
+  evaluating those parameters would only fail inside the calibration metrics.)"""
+  c = small_config(steps=40)
+  c.optim.learning_rate, c.optim.name = 1e35, "adam"
+  c.eval.every_steps, c.train.log_every_steps, c.train.checkpoint_every_steps = 2, 1000, 1000
+  evaluated = []
+  real = train._evaluate_and_log
+  monkeypatch.setattr(train, "_evaluate_and_log", lambda *a: evaluated.append(a[-1]) or real(*a))
+  with pytest.raises(train.TrainingError, match=r"Non-finite loss at step (\d+); training stopped "
+                     r"and no checkpoint was written\.") as e:
+    train.train_and_evaluate(c, tmp_path)
+  bad = int(e.value.args[0].split("step ")[1].split(";")[0])
+  assert bad < 39 and max(evaluated, default=0) <= bad  # Step `bad`'s update was never evaluated.
+
+
 def test_quick_distillation_pipeline_writes_results(tmp_path):
   env = dict(os.environ, JAX_PLATFORMS="cpu")
   cmd = [sys.executable, str(REPO / "main.py"), "--config=configs/mnist_cnn_to_mlp.py:quick",
@@ -207,8 +227,11 @@ def test_teacher_cache_is_refused_in_train_mode():
 def test_vmapped_seeds_equal_separate_runs(tmp_path, model):
   """num_seeds=2 trains seeds 3 and 4 in one step; each must be the single run with that seed
   (same init, dropout keys and data order). Only float summation order differs (batched vs plain
-  matmuls), which Adam's early sign-like updates grow to ~1e-4 in the probabilities after 10
-  steps; a wrong key or batch would differ like two seeds do (> 1e-2)."""
+  matmuls), which Adam's early sign-like updates grow after 10 steps. Max |difference| of the
+  2000 test probabilities, vmapped vs alone: on a 2-core AMD EPYC, MLP 9.6e-5 (seed 3) / 2.5e-5
+  (seed 4), CNN 1.1e-4 / 1.6e-4; on a 2-core Intel Xeon, MLP 2.0e-3 (77 of 2000 above 1e-3).
+  atol 5e-3 is 2.5x the worst of these. A wrong key or batch would differ like two seeds do:
+  seed 3 vs seed 4 differ by 0.17 (MLP) and 0.038 (CNN) here, asserted > 1e-2 below."""
   c = small_config(model, steps=10)
   c.optim.name = "adam"
   if model == "cnn":
@@ -224,7 +247,7 @@ def test_vmapped_seeds_equal_separate_runs(tmp_path, model):
     alone = train.train_and_evaluate(single, tmp_path / f"alone{seed}")
     a = np.load(tmp_path / "both" / f"seed{seed}" / "predictions" / "mnist.npz")["probs"]
     b = np.load(tmp_path / f"alone{seed}" / "predictions" / "mnist.npz")["probs"]
-    np.testing.assert_allclose(a, b, atol=1e-3)
+    np.testing.assert_allclose(a, b, atol=5e-3)
     assert abs(together[seed - 3]["test"]["mnist"]["accuracy"]
                - alone["test"]["mnist"]["accuracy"]) <= 0.01
   # The two seeds really differ, and a finished K-seed run is not trained again.
@@ -232,3 +255,53 @@ def test_vmapped_seeds_equal_separate_runs(tmp_path, model):
             for s in (3, 4))
   assert np.abs(p3 - p4).max() > 1e-2
   assert [r["seed"] for r in train.train_and_evaluate(c, tmp_path / "both")] == [3, 4]
+
+
+def _wait_for(predicate, proc, what: str, timeout: float = 300) -> None:
+  deadline = time.time() + timeout
+  while not predicate():
+    assert proc.poll() is None, f"the run ended before {what}"
+    assert time.time() < deadline, f"no {what} within {timeout} s"
+    time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_signal_saves_a_checkpoint_and_the_run_resumes_exactly(tmp_path):
+  """SIGTERM after the first checkpoint, SIGINT after the resumed run's first checkpoint, then a
+  run to the end: each stop is one line with exit status 128 + the signal, and the results equal
+  those of an uninterrupted run."""
+  args = [sys.executable, str(REPO / "main.py"), "--config=configs/mnist_mlp.py",
+          "--config.data.train_limit=512", "--config.eval.limit=200", "--config.eval.shifted=",
+          "--config.train.batch_size=32", "--config.train.num_steps=2000",
+          "--config.train.checkpoint_every_steps=100", "--config.eval.every_steps=1000",
+          "--config.optim.learning_rate=1e-3"]
+  env = dict(os.environ, JAX_PLATFORMS="cpu")
+
+  def run(workdir, stop=None):
+    """Runs to the end, or sends `stop` once a checkpoint newer than the existing ones appears."""
+    steps = lambda: {int(p.name) for p in (workdir / "checkpoints").glob("*") if p.name.isdigit()}
+    before = steps() if (workdir / "checkpoints").exists() else set()
+    with open(tmp_path / "stderr.txt", "w") as err:
+      proc = subprocess.Popen(args + [f"--workdir={workdir}"], cwd=REPO, env=env, stderr=err,
+                              stdout=subprocess.DEVNULL)
+      if stop is not None:
+        _wait_for(lambda: (workdir / "checkpoints").exists() and steps() - before, proc,
+                  "a new checkpoint")
+        proc.send_signal(stop)
+      rc = proc.wait(timeout=600)
+    log = (tmp_path / "stderr.txt").read_text()
+    assert "Traceback" not in log, log[-3000:]
+    return rc, log.strip().splitlines()[-1], steps()
+
+  full_rc, _, _ = run(tmp_path / "full")
+  assert full_rc == 0
+  for sig in (signal.SIGTERM, signal.SIGINT):
+    rc, line, steps = run(tmp_path / "stopped", sig)
+    last = max(steps)
+    assert rc == 128 + sig and 0 < last < 2000
+    assert line == (f"stopped by {sig.name} at step {last}; checkpoint saved in "
+                    f"{tmp_path / 'stopped' / 'checkpoints'}; rerun the same command to resume")
+  assert run(tmp_path / "stopped")[0] == 0
+  full, stopped = (json.loads((tmp_path / d / "results.json").read_text())
+                   for d in ("full", "stopped"))
+  assert stopped["steps"] == 2000 and stopped["test"] == full["test"]
