@@ -143,8 +143,10 @@ class Teacher:
       return {k: v for k, v in workdir_lib.flat_config(config).items()
               if (k == "arch" or k.startswith("model.")) and k != "model.dtype"
               and k not in workdir_lib.MUTABLE}
-    diffs = workdir_lib.differences(architecture(results.get("config", {})),
-                                    architecture(self.config))
+    recorded, wanted = architecture(results.get("config", {})), architecture(self.config)
+    if "arch" not in recorded:  # A run from before config.arch: its model fields decide.
+      wanted.pop("arch", None)
+    diffs = workdir_lib.differences(recorded, wanted)
     if diffs:
       raise workdir_lib.WorkdirError(
           f"Teacher workdir {self.workdir} holds another architecture than "

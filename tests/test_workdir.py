@@ -233,6 +233,10 @@ def test_unusable_teacher_workdirs_are_one_line_each(tmp_path):
   task = tasks.create(c)
   _trained_teacher(t, task)
   t.load(_sample(task), task, parallel.make_mesh(), 10)  # As it should be: loads.
+  results = json.loads((t.workdir / "results.json").read_text())
+  del results["config"]["arch"]  # A teacher trained before config.arch existed still serves.
+  (t.workdir / "results.json").write_text(json.dumps(results))
+  t.load(_sample(task), task, parallel.make_mesh(), 10)
 
   results = json.loads((t.workdir / "results.json").read_text())
   results["config"]["model"] = {"name": "mlp", "hidden_dims": [8]}
