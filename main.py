@@ -3,6 +3,7 @@ import difflib
 import logging as std_logging
 import os
 import sys
+import textwrap
 import traceback
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import ml_collections
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from inductive_kd import checkpoint
 from inductive_kd import config as config_lib
 from inductive_kd import runtime
+from inductive_kd import teacher as teacher_lib
 from inductive_kd import train
 from inductive_kd import workdir as workdir_lib
 
@@ -19,14 +22,20 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Experiment config file (path[:arg]).",
                                 lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, TensorBoard and results.json.")
-flags.mark_flags_as_required(["config", "workdir"])
+flags.DEFINE_bool("print_config", False, "Print the resolved config (the file, its :arg and the "
+                  "--config.KEY overrides, validated) and exit without training; no --workdir "
+                  "needed.")
+flags.mark_flags_as_required(["config"])
 
 
 class _QuietLibraries(std_logging.Filter):
-  """Drops the INFO chatter of orbax and JAX's backend probing; their warnings still show."""
+  """Drops the INFO chatter of orbax and JAX's backend probing, and the console copy CLU's default
+  writer makes of every scalar and of the hyperparameters (they are in TensorBoard, config.json and
+  the trainer's own one line per evaluation); warnings still show."""
 
   def filter(self, record):
-    noisy = ("/orbax/" in record.pathname or "xla_bridge" in record.pathname)
+    noisy = ("/orbax/" in record.pathname or "xla_bridge" in record.pathname or
+             "metric_writers/logging_writer" in record.pathname)
     return record.levelno >= std_logging.WARNING or not noisy
 
 
@@ -136,10 +145,31 @@ def _unreadable(spec: str) -> str:
           f"relative path is read from the current directory, {os.getcwd()}).")
 
 
+def resolved_config(config) -> str:
+  """The config as the trainer will run it, validated, with the teacher it would use."""
+  config_lib.validate(config)
+  text = str(config)
+  if config.teacher.config:
+    # What a missing teacher is trained with: its own config on the student's data.
+    text += "teacher_run:  # config.teacher.config, with the student's data\n" + textwrap.indent(
+        str(teacher_lib.load_config(config)), "  ")
+  return text
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+  if FLAGS.print_config:
+    try:
+      print(resolved_config(FLAGS.config), end="")
+    except config_lib.ConfigError as e:
+      raise SystemExit(f"error: {e}") from None
+    return
+  if not FLAGS.workdir:
+    raise SystemExit("error: --workdir is required (or --print_config to print the config "
+                     "without training).")
   logging.get_absl_handler().addFilter(_QuietLibraries())
+  logging.get_absl_handler().addFilter(checkpoint.QuietBackgroundFailures())
   runtime.tune_malloc()  # Before jax starts its threads; see runtime.py.
   try:
     train.train_and_evaluate(FLAGS.config, FLAGS.workdir)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import time
 from typing import Callable, Mapping
 
@@ -30,18 +31,43 @@ def occurrences_left(step: int, total: int, every: int) -> int:
   return total // every - step // every + (1 if total % every else 0)
 
 
+@dataclasses.dataclass(frozen=True)
+class NextPhase:
+  """The phase that follows this one in the same command (the student, after the teacher it
+  trained first), so that this phase's ETA can cover the whole command.
+
+  `sec_per_step` is that phase's own step, measured up front; `share_of_this_step` is the part of
+  this phase's step time each of its steps adds (a student step that runs the teacher's forward
+  pass adds about a third of a teacher training step). Evaluations and checkpoints are assumed to
+  take the same fraction of its time as they take of this phase's.
+  """
+  name: str
+  steps: int
+  sec_per_step: float
+  share_of_this_step: float = 0.0
+
+  def seconds(self, this_sec_per_step: float, pause_fraction: float) -> float:
+    per_step = self.sec_per_step + self.share_of_this_step * this_sec_per_step
+    return self.steps * per_step * (1.0 + pause_fraction)
+
+
 class ReportProgress(periodic_actions.PeriodicAction):
   """Reports "R steps/s, P% (step/total), ETA: T (elapsed E: x% eval, ...)" every `every_secs`.
 
   `every` maps each paused part's name to how often it runs (in steps), for the ETA. The rate is
-  also written as the `steps_per_sec` scalar, as CLU's hook does.
+  also written as the `steps_per_sec` scalar, as CLU's hook does. In a command of several phases
+  (a student that trains its teacher first) the line starts with the phase ("teacher, phase 1 of
+  2: ...") and, while a `next_phase` is to come, adds the whole command's ETA.
   """
 
   def __init__(self, *, num_train_steps: int, every_secs: float,
                every: Mapping[str, int] | None = None,
                writer: metric_writers.MetricWriter | None = None,
-               clock: Callable[[], float] = time.monotonic):
+               clock: Callable[[], float] = time.monotonic,
+               phase: str = "", next_phase: NextPhase | None = None):
     super().__init__(every_secs=every_secs, on_steps=[num_train_steps])
+    self._phase = phase
+    self._next = next_phase
     self._total = num_train_steps
     self._every = dict(every or {})
     self._writer = writer
@@ -84,13 +110,20 @@ class ReportProgress(periodic_actions.PeriodicAction):
   def _apply(self, step: int, t: float):
     rate, eta = self.rate_and_eta(step, t)
     self._paused_since_report = 0.0
+    fmt = periodic_actions._format_secs  # pylint: disable=protected-access
     message = (f"{rate:.1f} steps/s, {100 * step / self._total:.1f}% ({step}/{self._total}), "
-               f"ETA: {periodic_actions._format_secs(eta)}")  # pylint: disable=protected-access
+               f"ETA: {fmt(eta)}")
     elapsed = t - self._t0
     if self._part_time and elapsed > 0:
       message += " (elapsed {}: {})".format(
-          periodic_actions._format_secs(elapsed),  # pylint: disable=protected-access
+          fmt(elapsed),
           ", ".join(f"{100 * v / elapsed:.0f}% {k}" for k, v in sorted(self._part_time.items())))
+    if self._next is not None:
+      paused = sum(self._part_time.values())
+      later = self._next.seconds(1.0 / rate, paused / max(elapsed - paused, 1e-9))
+      message += f"; whole command ETA: {fmt(eta + later)} ({self._next.name} phase ~{fmt(later)})"
+    if self._phase:
+      message = f"{self._phase}: {message}"
     platform.work_unit().set_notes(message)
     if self._writer is not None:
       self._writer.write_scalars(step, {"steps_per_sec": rate, "uptime": elapsed})

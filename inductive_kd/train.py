@@ -9,6 +9,7 @@ boundaries.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import math
@@ -55,8 +56,14 @@ def create_train_state(model, tx, sample_inputs, seed: int) -> TrainState:
                     rng=dropout_key, first_nonfinite=-jnp.ones((), jnp.int32))
 
 
+# The training scalars (TensorBoard train/<name>, averaged over the steps since the last log):
+# total_loss = data_loss + penalty is what the optimiser minimises; data_loss is the distillation
+# objective (plain cross-entropy without a teacher); penalty is the L1/L2 weight penalty.
+METRICS = ("total_loss", "data_loss", "penalty", "accuracy", "count")
+
+
 def zero_metrics() -> dict:
-  return {k: jnp.zeros((), jnp.float32) for k in ("loss", "objective", "accuracy", "count")}
+  return {k: jnp.zeros((), jnp.float32) for k in METRICS}
 
 
 def make_train_step(model, tx, task: tasks.Task, config, teacher_logits=None):
@@ -82,9 +89,9 @@ def make_train_step(model, tx, task: tasks.Task, config, teacher_logits=None):
           logits, targets, labels, temperature=d.temperature, gold_rate=d.gold_rate,
           distill_rate=d.distill_rate, scale=d.scale, mask=mask)
       penalty = losses.l1_l2_penalty(params, l1=o.l1, l2=o.l2, leaf_names=tuple(o.reg_leaves))
-      return objective + penalty, (logits, updates.get("batch_stats", {}), objective)
+      return objective + penalty, (logits, updates.get("batch_stats", {}), objective, penalty)
 
-    (loss, (logits, batch_stats, objective)), grads = jax.value_and_grad(
+    (loss, (logits, batch_stats, objective, penalty)), grads = jax.value_and_grad(
         loss_fn, has_aux=True)(state.params)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
@@ -94,8 +101,9 @@ def make_train_step(model, tx, task: tasks.Task, config, teacher_logits=None):
                           first_nonfinite=jnp.where(bad, state.step, state.first_nonfinite))
     correct = (jnp.argmax(logits, -1) == labels).astype(jnp.float32)
     metrics = {
-        "loss": metrics["loss"] + loss,
-        "objective": metrics["objective"] + objective,
+        "total_loss": metrics["total_loss"] + loss,
+        "data_loss": metrics["data_loss"] + objective,
+        "penalty": metrics["penalty"] + penalty,
         "accuracy": metrics["accuracy"] + losses.masked_mean(correct, mask),
         "count": metrics["count"] + 1.0,
     }
@@ -190,19 +198,44 @@ def _seed_variables(state, k: int, num_seeds: int, take_seed):
   return variables if num_seeds == 1 else take_seed(variables, k)
 
 
+def _diverged(what: str, first_bad: int, ckpt) -> TrainingError:
+  """The error that stops a run whose state of step `first_bad` is not finite (the loss of step
+  s is computed from the state after s steps, the one a checkpoint of step s holds): names the
+  newest checkpoint of an earlier, good state."""
+  last = checkpoint.latest_saved_step(ckpt, before=first_bad)
+  if last is not None:
+    kept = f"the last good checkpoint (step {last}) is kept in {ckpt.directory}"
+  elif checkpoint.latest_saved_step(ckpt) is None:
+    kept = "no checkpoint was written"
+  else:
+    kept = (f"no checkpoint was written before step {first_bad} (those in {ckpt.directory} "
+            "hold the diverged state)")
+  return TrainingError(f"{what}; training stopped and {kept}. Lower config.optim.learning_rate "
+                       "or set config.optim.clip_global_norm.")
+
+
 def _check_finite(state, step: int, ckpt, seeds, params_finite) -> None:
   """Stops with a TrainingError naming the first non-finite step (and seed)."""
   bad = np.atleast_1d(np.asarray(state.first_nonfinite))
   if (bad >= 0).any() or not bool(params_finite(state)):
-    where = f"the steps before {step}"
+    where, first_bad = f"the steps before {step}", step
     if (bad >= 0).any():
       k = int(np.argmax(bad >= 0))
       where = f"step {int(bad[k])}" + (f" (seed {seeds[k]})" if len(seeds) > 1 else "")
-    last = checkpoint.latest_saved_step(ckpt)
-    kept = f"the last good checkpoint (step {last}) is kept in {ckpt.directory}" if last \
-        is not None else "no checkpoint was written"
-    raise TrainingError(f"Non-finite loss at {where}; training stopped and {kept}. Lower "
-                        "config.optim.learning_rate or set config.optim.clip_global_norm.")
+      first_bad = int(bad[bad >= 0].min())
+    raise _diverged(f"Non-finite loss at {where}", first_bad, ckpt)
+
+
+@contextlib.contextmanager
+def _finite_outputs(step: int, ckpt, seed=None):
+  """Evaluations of the state of `step`: outputs with NaN or inf (parameters that are huge but
+  still finite, which the loss of the next step would reveal) stop the run in one line naming the
+  step, before any metric is computed from them."""
+  try:
+    yield
+  except evaluate.NonFiniteOutputs as e:
+    seed = f" (seed {seed})" if seed is not None else ""
+    raise _diverged(f"Non-finite model outputs at step {step}{seed} ({e})", step, ckpt) from None
 
 
 def _write_train_scalars(writers, step: int, metrics, schedule) -> None:
@@ -222,17 +255,29 @@ def _fresh_metrics(num_seeds: int, repl):
   return jax.device_put(metrics, repl)
 
 
-def _evaluate_and_log(eval_step, variables_of, task, mesh, config, writers, seeds, step: int):
-  """[(results, outputs)] per seed, written to TensorBoard and the log."""
+def _evaluate_and_log(eval_step, variables_of, task, mesh, config, writers, seeds, ckpt,
+                      step: int):
+  """[(results, outputs)] per seed, written to TensorBoard; one log line for all seeds."""
   per_seed = []
   for k, writer in enumerate(writers):
-    results, outputs = evaluate.evaluate_all(eval_step, variables_of(k), task, mesh, config)
+    with _finite_outputs(step, ckpt, seeds[k] if len(seeds) > 1 else None):
+      results, outputs = evaluate.evaluate_all(eval_step, variables_of(k), task, mesh, config)
     writer.write_scalars(step, evaluate.flatten_results(results))
-    logging.info("step %d eval%s: %s", step, f" (seed {seeds[k]})" if len(seeds) > 1 else "",
-                 "  ".join(f"{n} acc {v['accuracy']:.4f} loss {v['loss']:.4f}"
-                           for n, v in results.items()))
     per_seed.append((results, outputs))
+  logging.info("step %d eval: %s", step, eval_summary([r for r, _ in per_seed]))
   return per_seed
+
+
+def eval_summary(per_seed: list[dict]) -> str:
+  """'mnist acc 0.9812 loss 0.0601  scale acc ...': one seed's numbers, or with several seeds the
+  mean and, for accuracy, the [min-max] range over seeds."""
+  parts = []
+  for name in per_seed[0]:
+    acc = np.array([r[name]["accuracy"] for r in per_seed], np.float64)
+    loss = np.mean([r[name]["loss"] for r in per_seed])
+    spread = f" [{acc.min():.4f}-{acc.max():.4f}]" if len(acc) > 1 else ""
+    parts.append(f"{name} acc {acc.mean():.4f}{spread} loss {loss:.4f}")
+  return "  ".join(parts) + (f"  ({len(per_seed)} seeds)" if len(per_seed) > 1 else "")
 
 
 def _open_writers(config, seed_dirs, start_step: int, main: bool):
@@ -245,14 +290,39 @@ def _open_writers(config, seed_dirs, start_step: int, main: bool):
   return writers
 
 
+def _write_config(workdir: Path, config) -> None:
+  """<workdir>/config.json: the resolved config of this start (the console does not print it; it
+  is also in TensorBoard's HParams tab). Rewritten on resume, where the run length may change."""
+  flat = workdir_lib.flat_config(config)
+  tmp = workdir / "config.json.tmp"
+  tmp.write_text(json.dumps(flat, indent=2, sort_keys=True) + "\n")
+  tmp.replace(workdir / "config.json")
+
+
 def _close(workdir, writer, payload: dict, outputs: dict, task, main: bool, seed) -> None:
   """Writes one seed's results (main process only) and closes its writer."""
   if main:
     results_lib.write(workdir, payload, outputs, task.eval_sets)
   writer.flush()
   writer.close()
-  logging.info("Done%s: %s", f" (seed {seed})" if seed is not None else "",
-               json.dumps(payload["test"]))
+  logging.info("Done%s, %s: %s", f" (seed {seed})" if seed is not None else "",
+               workdir / results_lib.FILE, eval_summary([payload["test"]]))
+
+
+@contextlib.contextmanager
+def _closed_on_error(writers):
+  """The TensorBoard writers, closed if the block fails (on success, `_close` closes them): their
+  background threads must not outlive the error. Closing flushes, which may fail too (a full
+  disk); the block's error is the one reported."""
+  try:
+    yield writers
+  except BaseException:
+    for writer in writers:
+      try:
+        writer.close()
+      except Exception as e:  # pylint: disable=broad-except
+        logging.debug("Closing a metric writer failed too: %s", e)
+    raise
 
 
 def _stopped(signum: int, step: int, ckpt, writers) -> workdir_lib.Stopped:
@@ -263,7 +333,34 @@ def _stopped(signum: int, step: int, ckpt, writers) -> workdir_lib.Stopped:
   return workdir_lib.Stopped(signum, step, ckpt.directory)
 
 
-def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
+def _next_phase(student_config, task, mesh) -> progress_lib.NextPhase:
+  """The student phase that follows a teacher trained for it, timed before the teacher trains so
+  that the teacher's progress line can give the whole command's ETA: the student's compiled step
+  without its teacher, a few steps after the compiling one. A student step that runs the teacher
+  (not cached) adds its forward pass, counted as a third of a teacher step (forward + backward)."""
+  c = student_config
+  total, _ = num_train_steps(c, task.num_train)
+  model = models.create(**c.model, **task.model_kwargs)
+  tx = optim.make_optimizer(c.optim, total)
+  seeds = [c.seed + k for k in range(c.num_seeds)]
+  idx = np.arange(c.train.batch_size * len(seeds)) % task.num_train
+  batch = parallel.global_batch(mesh, evaluate.local_batch(task.train, idx[parallel.process_slice(
+      len(idx))]))
+  sample_inputs = task.prepare(evaluate.local_batch(task.train, np.arange(2)))[0]
+  init_fn, step, _ = _compile(c, model, tx, task, None, mesh, sample_inputs, seeds)
+  state, metrics = jax.jit(init_fn)(), _fresh_metrics(len(seeds), parallel.replicated(mesh))
+  state, metrics = step(state, batch, {}, metrics)  # Compiles.
+  jax.block_until_ready(metrics)
+  start, n = time.perf_counter(), 5
+  for _ in range(n):
+    state, metrics = step(state, batch, {}, metrics)
+  jax.block_until_ready(metrics)
+  cached = teacher_lib.use_cache(c, task, total)
+  return progress_lib.NextPhase("student", total, (time.perf_counter() - start) / n,
+                                share_of_this_step=0.0 if cached else 1.0 / 3.0)
+
+
+def train_and_evaluate(config, workdir: str, *, _then=None) -> dict | list[dict]:
   """Trains (or resumes, or just reports a finished run in) `workdir`; returns results.json.
 
   With config.num_seeds = K > 1, K models with seeds config.seed .. config.seed+K-1 train together
@@ -277,12 +374,24 @@ def train_and_evaluate(config, workdir: str) -> dict | list[dict]:
   workdir = Path(workdir).absolute()
   parallel.maybe_initialize_distributed(config.distributed)
   config_lib.validate(config, num_devices=jax.device_count())
-  with workdir_lib.claim(config, workdir, seed_workdirs(config, workdir)):
-    return _train(config, workdir)
+  try:
+    # `resources` (the checkpoint manager, the metric writers) are closed however the run ends,
+    # before the error is reported: no background thread is left to fail at interpreter exit.
+    with workdir_lib.claim(config, workdir, seed_workdirs(config, workdir)), \
+        contextlib.ExitStack() as resources:
+      return _train(config, workdir, resources, then=_then)
+  except Exception as e:  # pylint: disable=broad-except
+    no_space = workdir_lib.no_space_error(e, workdir)
+    if no_space is None:
+      raise
+    logging.debug("The write that failed for lack of space: %r", e)
+    raise no_space from None
 
 
-def _train(config, workdir: Path) -> dict | list[dict]:
-  """train_and_evaluate's work, in a workdir this process holds for this experiment."""
+def _train(config, workdir: Path, resources: contextlib.ExitStack, then=None) -> dict | list[dict]:
+  """train_and_evaluate's work, in a workdir this process holds for this experiment; what needs
+  closing goes on `resources`. `then` is the config of the student this run is the teacher of,
+  when the same command trains it next."""
   num_seeds, seed_dirs = config.num_seeds, seed_workdirs(config, workdir)
   seeds = [config.seed + k for k in range(num_seeds)]
   if all(results_lib.is_finished(d) for d in seed_dirs):
@@ -290,10 +399,12 @@ def _train(config, workdir: Path) -> dict | list[dict]:
     done = [results_lib.read(d) for d in seed_dirs]
     return done[0] if num_seeds == 1 else done
   teacher = teacher_lib.Teacher.of(config, workdir)
+  phase = ""
   if teacher is not None and not teacher.is_trained():
     logging.info("No finished teacher in %s: training it with %s first.", teacher.workdir,
                  config.teacher.config)
-    train_and_evaluate(teacher.config, teacher.workdir)
+    train_and_evaluate(teacher.config, teacher.workdir, _then=config)
+    phase = "student, phase 2 of 2"
   for d in seed_dirs:
     d.mkdir(parents=True, exist_ok=True)
   main = parallel.is_main_process()
@@ -313,7 +424,7 @@ def _train(config, workdir: Path) -> dict | list[dict]:
   init_fn, train_step, eval_step = _compile(config, model, tx, task, teacher, mesh,
                                             sample_inputs, seeds)
   state = init_fn()
-  ckpt = checkpoint.manager(workdir, config.train.max_checkpoints)
+  ckpt = resources.enter_context(checkpoint.managed(workdir, config.train.max_checkpoints))
   restored, start_step = checkpoint.restore_latest(ckpt, checkpoint.abstract(state, repl))
   if restored is not None:
     state = restored
@@ -322,9 +433,12 @@ def _train(config, workdir: Path) -> dict | list[dict]:
   params_finite = jax.jit(_params_finite)
   variables_of = lambda k: _seed_variables(state, k, num_seeds, take_seed)
   evaluate_and_log = lambda step: _evaluate_and_log(eval_step, variables_of, task, mesh, config,
-                                                    writers, seeds, step)
+                                                    writers, seeds, ckpt, step)
 
-  writers = _open_writers(config, seed_dirs, start_step, main)
+  writers = resources.enter_context(_closed_on_error(_open_writers(config, seed_dirs, start_step,
+                                                                   main)))
+  if main:
+    _write_config(workdir, config)
   logging.info("Training %s on %d examples: %d steps (%d per epoch), global batch %d = %d per "
                "device x %d devices (%d processes)%s.", config.model.name, task.num_train,
                total_steps, steps_per_epoch, batch_size, batch_size // jax.device_count(),
@@ -333,14 +447,20 @@ def _train(config, workdir: Path) -> dict | list[dict]:
   eval_every = config.eval.every_steps or steps_per_epoch
   ckpt_every = config.train.checkpoint_every_steps or steps_per_epoch
   probe_every, probes = config.analysis.probe_every, evaluate.probe_arrays(task, config)
+  next_phase = None
+  if then is not None and start_step < total_steps:
+    phase = "teacher, phase 1 of 2"
+    next_phase = _next_phase(then, task, mesh)
   progress = progress_lib.ReportProgress(
       num_train_steps=total_steps, writer=writers[0], every_secs=config.train.progress_every_secs,
-      every={"eval": eval_every, "checkpoint": ckpt_every, "probe": probe_every})
+      every={"eval": eval_every, "checkpoint": ckpt_every, "probe": probe_every},
+      phase=phase, next_phase=next_phase)
 
   def save_probes(step: int):
     for k, d in enumerate(seed_dirs):
-      evaluate.save_probes(eval_step, variables_of(k), probes, mesh, config.eval.batch_size, d,
-                           step, write=main)
+      with _finite_outputs(step, ckpt, seeds[k] if num_seeds > 1 else None):
+        evaluate.save_probes(eval_step, variables_of(k), probes, mesh, config.eval.batch_size, d,
+                             step, write=main)
 
   if probe_every and start_step == 0:
     save_probes(0)

@@ -481,7 +481,7 @@ def test_bfloat16_compute_keeps_float32_parameters(model):
   for tree in (state, new_state):
     for x in jax.tree.leaves((tree.params, tree.batch_stats, tree.opt_state)):
       assert x.dtype in (jnp.float32, jnp.int32), x.dtype
-  assert metrics["loss"].dtype == jnp.float32
+  assert metrics["total_loss"].dtype == jnp.float32
   variables = {"params": state.params, "batch_stats": state.batch_stats}
   jaxpr = jax.make_jaxpr(lambda v, x: net.apply(v, x, train=False))(variables, inputs)
   heavy = [e for e in jaxpr.jaxpr.eqns

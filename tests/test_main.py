@@ -86,3 +86,24 @@ def test_main_reports_a_bad_flag_in_one_line(tmp_path):
 def test_workdir_errors_are_input_errors():
   assert main.is_input_error(workdir_lib.WorkdirError("x"))
   assert not main.is_input_error(KeyboardInterrupt())
+
+
+def _main(*args) -> subprocess.CompletedProcess:
+  return subprocess.run([sys.executable, "main.py", *args], cwd=config_lib.REPO_ROOT,
+                        capture_output=True, text=True, timeout=120,
+                        env=dict(os.environ, JAX_PLATFORMS="cpu"))
+
+
+def test_print_config_shows_the_resolved_config_without_training(tmp_path):
+  out = _main("--config=configs/mnist_cnn_to_mlp.py:quick", "--print_config",
+              "--config.optim.learning_rate=0.25")
+  assert out.returncode == 0, out.stderr
+  student, _, teacher = out.stdout.partition("teacher_run:")
+  assert "learning_rate: 0.25" in student and "arch: mlp" in student
+  assert "  arch: cnn" in teacher  # The teacher a student run would train first.
+  bad = _main("--config=configs/mnist_mlp.py", "--print_config", "--config.optim.learning_rate=-1")
+  assert bad.returncode == 1 and bad.stderr.strip() == (
+      "error: config.optim.learning_rate must be > 0, got -1.0.")
+  no_workdir = _main("--config=configs/mnist_mlp.py")
+  assert no_workdir.returncode == 1 and no_workdir.stderr.strip().startswith(
+      "error: --workdir is required")

@@ -88,3 +88,33 @@ def test_eta_budgets_the_remaining_evaluations(monkeypatch):
   else:
     pytest.fail(f"no report between steps 100 and 200: {lines}")
   assert "% eval" in lines[-1]
+
+
+def test_a_teacher_phase_reports_the_whole_command(monkeypatch):
+  """A teacher trained for its student: its line names the phase and adds the student's time,
+  measured per step, with the teacher's forward share and the same evaluation overhead."""
+  notes = Notes()
+  monkeypatch.setattr(progress_lib.platform, "work_unit", lambda: notes)
+  clock = FakeClock()
+  student = progress_lib.NextPhase("student", steps=600, sec_per_step=0.5, share_of_this_step=0.25)
+  progress = progress_lib.ReportProgress(num_train_steps=1000, every_secs=1.0, clock=clock,
+                                         every={"eval": 500}, phase="teacher, phase 1 of 2",
+                                         next_phase=student)
+  for step in range(1, 501):
+    clock.t += 2.0  # 0.5 steps/s.
+    progress(step)
+  with progress.pause("eval"):
+    clock.t += 100.0  # A tenth of the 1000 s trained so far.
+  clock.t += 2.0
+  progress(501)
+  line = notes.lines[-1]
+  assert line.startswith("teacher, phase 1 of 2: 0.5 steps/s, 50.1% (501/1000), ETA: 18m")
+  # Student: 600 steps x (0.5 s + 0.25 x 2 s) x (1 + 100 s eval / 1002 s trained) = 659.9 s
+  # (minutes are floored); teacher: 499 steps x 2 s + one more 100 s eval = 1098 s.
+  assert line.endswith("whole command ETA: 29m (student phase ~10m)"), line
+
+
+def test_next_phase_seconds():
+  phase = progress_lib.NextPhase("student", steps=10, sec_per_step=1.0, share_of_this_step=0.5)
+  assert phase.seconds(this_sec_per_step=2.0, pause_fraction=0.0) == 20.0
+  assert phase.seconds(this_sec_per_step=2.0, pause_fraction=0.5) == 30.0

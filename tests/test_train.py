@@ -45,7 +45,7 @@ def test_train_steps_lower_the_loss_on_a_fixed_batch():
   losses = []
   for _ in range(15):
     state, metrics = step(state, batch, {}, train.zero_metrics())
-    losses.append(float(metrics["loss"]))
+    losses.append(float(metrics["total_loss"]))
   assert losses[-1] < 0.5 * losses[0], losses
   assert int(state.step) == 15
 
@@ -68,7 +68,7 @@ def few_steps(model: str):
     batch = parallel.global_batch(mesh, evaluate.local_batch(task.train, np.arange(16) + 16 * i))
     state, m = step(state, batch, {}, m)
   leaves = jax.tree.leaves((state.params, state.batch_stats))
-  return np.concatenate([np.ravel(x) for x in leaves]), float(m["loss"])
+  return np.concatenate([np.ravel(x) for x in leaves]), float(m["total_loss"])
 
 
 _DEVICE_SCRIPT = """
@@ -206,7 +206,7 @@ def test_cached_teacher_logits_give_the_same_step_as_the_live_teacher():
   batch = parallel.global_batch(mesh, evaluate.local_batch(task.train, idx))
   s1, m1 = live_step(state, batch, t_vars, train.zero_metrics())
   s2, m2 = cache_step(state, batch, {"logits": cached}, train.zero_metrics())
-  np.testing.assert_allclose(float(m1["loss"]), float(m2["loss"]), rtol=1e-6)
+  np.testing.assert_allclose(float(m1["total_loss"]), float(m2["total_loss"]), rtol=1e-6)
   for a, b in zip(jax.tree.leaves(s1.params), jax.tree.leaves(s2.params)):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
@@ -305,3 +305,12 @@ def test_a_signal_saves_a_checkpoint_and_the_run_resumes_exactly(tmp_path):
   full, stopped = (json.loads((tmp_path / d / "results.json").read_text())
                    for d in ("full", "stopped"))
   assert stopped["steps"] == 2000 and stopped["test"] == full["test"]
+
+
+def test_eval_summary_is_one_line_for_all_seeds():
+  one = {"mnist": {"accuracy": 0.98, "loss": 0.1}, "scale": {"accuracy": 0.5, "loss": 2.0}}
+  assert train.eval_summary([one]) == "mnist acc 0.9800 loss 0.1000  scale acc 0.5000 loss 2.0000"
+  other = {"mnist": {"accuracy": 0.96, "loss": 0.3}, "scale": {"accuracy": 0.6, "loss": 1.0}}
+  assert train.eval_summary([one, other]) == (
+      "mnist acc 0.9700 [0.9600-0.9800] loss 0.2000  scale acc 0.5500 [0.5000-0.6000] loss 1.5000"
+      "  (2 seeds)")
