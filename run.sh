@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The reproduction grid: every setup of both scenarios (MNIST; agreement classification) for each
-# seed, resumable, then the report.
+# The reproduction grid: every setup of the three scenarios (MNIST; agreement classification;
+# agreement language models) for each seed, resumable, then the report.
 #
 #   bash run.sh                   # paper schedule (MNIST: 400 epochs per run, days on 2 CPU cores)
 #   bash run.sh --quick           # the same grid with :quick configs, in minutes (a smoke test)
 #   bash run.sh --print-jobs      # print one command per (config, seed) for a scheduler
-#   bash run.sh --scenario=mnist  # one scenario only (mnist | sva_cl; repeat for several)
+#   bash run.sh --scenario=mnist  # one scenario only (mnist | sva_cl | sva_lm; repeat for several)
 #   SEEDS="0 1 2 3" RUNS=runs bash run.sh
 #
 # The jobs come from inductive_kd/experiments/grid.py: baselines first (they are the teachers of

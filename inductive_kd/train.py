@@ -277,6 +277,9 @@ def eval_summary(per_seed: list[dict]) -> str:
     loss = np.mean([r[name]["loss"] for r in per_seed])
     spread = f" [{acc.min():.4f}-{acc.max():.4f}]" if len(acc) > 1 else ""
     parts.append(f"{name} acc {acc.mean():.4f}{spread} loss {loss:.4f}")
+    if "perplexity" in per_seed[0][name]:  # Language models: accuracy is next-word accuracy.
+      parts[-1] += (f" ppl {np.mean([r[name]['perplexity'] for r in per_seed]):.1f} agreement "
+                    f"{np.mean([r[name]['mu_accuracy'] for r in per_seed]):.4f}")
   return "  ".join(parts) + (f"  ({len(per_seed)} seeds)" if len(per_seed) > 1 else "")
 
 

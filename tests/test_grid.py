@@ -29,3 +29,13 @@ def test_agreement_grid_has_the_papers_cells_and_each_teacher_is_a_baseline_job(
                        "sva_cl_lstm"}
   for job in jobs[4:]:
     assert job.split("--config.teacher.workdir=")[1] in baselines
+
+
+def test_language_model_grid_trains_the_lstm_teacher_before_its_students():
+  jobs = list(grid.jobs("R", [0], quick=True, scenarios=["sva_lm"]))
+  names = [j.split("--workdir=R/seed0/")[1].split()[0] for j in jobs]
+  assert names == ["sva_lm_lstm", "sva_lm_transformer", "sva_lm_ut", "sva_lm_lstm_to_transformer",
+                   "sva_lm_lstm_to_ut", "sva_lm_lstm_to_lstm",
+                   "sva_lm_transformer_to_transformer"]
+  teachers = [j.split("--config.teacher.workdir=")[1] for j in jobs[3:]]
+  assert teachers == ["sva_lm_lstm"] * 3 + ["sva_lm_transformer"]

@@ -13,9 +13,11 @@ def test_print_jobs_lists_every_setup_and_seed():
   out = subprocess.run(["bash", "run.sh", "--quick", "--print-jobs"], cwd=REPO, text=True,
                        capture_output=True, env=dict(os.environ, SEEDS="0 1"), check=True)
   jobs = out.stdout.strip().splitlines()
-  assert len(jobs) == 2 * (6 + 20)  # Two seeds of the MNIST (6) and agreement (20) grids.
+  # Two seeds of the MNIST (6), agreement classification (20) and language model (7) grids.
+  assert len(jobs) == 2 * (6 + 20 + 7)
   assert sum(j.startswith("python main.py --config=configs/mnist_") for j in jobs) == 12
   assert sum(j.startswith("python main.py --config=configs/sva_cl.py:") for j in jobs) == 40
+  assert sum(j.startswith("python main.py --config=configs/sva_lm.py:") for j in jobs) == 14
   one = subprocess.run(["bash", "run.sh", "--quick", "--print-jobs", "--scenario=mnist"],
                        cwd=REPO, text=True, capture_output=True, env=dict(os.environ, SEEDS="0"),
                        check=True)
@@ -24,7 +26,8 @@ def test_print_jobs_lists_every_setup_and_seed():
              for j in jobs)
 
 
-# 6 MNIST and 20 agreement trainings (~15 min on 2 idle cores); .ci/run runs the slow tests too.
+# 6 MNIST, 20 agreement classifier and 7 language model trainings (~20 min on 2 idle cores);
+# .ci/run runs the slow tests too.
 @pytest.mark.slow
 def test_quick_grid_writes_the_report(tmp_path):
   env = dict(os.environ, SEEDS="0", RUNS=str(tmp_path / "runs"), JAX_PLATFORMS="cpu")
@@ -36,6 +39,7 @@ def test_quick_grid_writes_the_report(tmp_path):
                "mnist_cnn_to_cnn", "mnist_mlp_to_mlp"):
     assert (runs / name / "results.json").exists(), name
   assert len(list(runs.glob("sva_cl_*/results.json"))) == 20
+  assert len(list(runs.glob("sva_lm_*/results.json"))) == 7
   report = (tmp_path / "runs" / "report" / "REPORT.md").read_text()
   for heading in ("MNIST", "similarity", "agreement"):
     assert heading.lower() in report.lower()
@@ -44,4 +48,4 @@ def test_quick_grid_writes_the_report(tmp_path):
   # Rerunning skips every finished run.
   again = subprocess.run(["bash", "run.sh", "--quick"], cwd=REPO, env=env, text=True,
                          capture_output=True, timeout=600)
-  assert again.returncode == 0 and again.stderr.count("nothing to do") >= 26
+  assert again.returncode == 0 and again.stderr.count("nothing to do") >= 33

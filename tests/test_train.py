@@ -314,3 +314,5 @@ def test_eval_summary_is_one_line_for_all_seeds():
   assert train.eval_summary([one, other]) == (
       "mnist acc 0.9700 [0.9600-0.9800] loss 0.2000  scale acc 0.5500 [0.5000-0.6000] loss 1.5000"
       "  (2 seeds)")
+  lm = {"test": {"accuracy": 0.3, "loss": 5.0, "perplexity": 148.4, "mu_accuracy": 0.61}}
+  assert train.eval_summary([lm]) == "test acc 0.3000 loss 5.0000 ppl 148.4 agreement 0.6100"

@@ -3,7 +3,7 @@
 run.sh (and scripts/submit_slurm.sh, scripts/tpu_pod.sh) take their jobs from here:
 
   python -m inductive_kd.experiments.grid --runs runs --seeds "0 1 2 3" [--quick] [--phase P]
-      [--scenario mnist] [--scenario sva_cl]
+      [--scenario mnist] [--scenario sva_cl] [--scenario sva_lm]
 
 Runs of seed S live in <runs>/seedS/<config name>. A distillation run's teacher is the baseline
 job of the same seed whose config is the run's `config.teacher.config` (read from the config, not
@@ -31,6 +31,12 @@ SCENARIOS = {
         f"configs/sva_cl.py:student={s},teacher={t}" for t in ("lstm", "ut_seq",
                                                                 "transformer_seq", "transformer")
         for s in _SVA_CL_STUDENTS),
+    # Agreement language models: LSTM, Transformer and Universal Transformer, alone and from the
+    # LSTM teacher, and the Transformer's self-distillation (the control for LSTM -> Transformer).
+    "sva_lm": tuple(f"configs/sva_lm.py:student={s}" for s in ("lstm", "transformer", "ut")) + tuple(
+        f"configs/sva_lm.py:student={s},teacher={t}" for s, t in (
+            ("transformer", "lstm"), ("ut", "lstm"), ("lstm", "lstm"),
+            ("transformer", "transformer"))),
 }
 PHASES = ("all", "teachers", "students")
 
