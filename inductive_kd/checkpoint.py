@@ -22,8 +22,51 @@ from inductive_kd.workdir import WorkdirError
 
 
 def manager(workdir: Path, max_to_keep: int) -> ocp.CheckpointManager:
-  options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
+  # A save that died (a full disk, a killed process) leaves its '<step>.orbax-checkpoint-tmp'
+  # folder behind, holding space the rerun needs: it is removed when the manager starts.
+  options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
+                                         cleanup_tmp_directories=True)
   return ocp.CheckpointManager(Path(workdir).absolute() / "checkpoints", options=options)
+
+
+@contextlib.contextmanager
+def managed(workdir: Path, max_to_keep: int):
+  """`manager` for a `with` block, closed however the block ends: its background save threads
+  are waited for, so that none outlives an error and dies at interpreter exit (each thread it
+  crosses would print its own traceback, down to 'sys.meta_path is None')."""
+  mgr = manager(workdir, max_to_keep)
+  # A failed save's abandoned writes die whenever they are collected, possibly after the block.
+  if not isinstance(sys.unraisablehook, _DropAbandonedReads):
+    sys.unraisablehook = _DropAbandonedReads(sys.unraisablehook)
+  try:
+    yield mgr
+  except BaseException:
+    # The block's error is the one to report; a save that fails too (often for the same
+    # reason: a full disk) is not.
+    try:
+      mgr.wait_until_finished()
+    except Exception as e:  # pylint: disable=broad-except
+      logging.debug("The checkpoint being written failed too: %s", describe(e))
+    mgr.close()
+    raise
+  mgr.close()
+
+
+class QuietBackgroundFailures(logging.Filter):
+  """Drops the reports of a failed background save, a traceback for each thread the failure
+  crosses (orbax's own), and for each write it abandoned (asyncio's 'Task exception was never
+  retrieved' about an orbax coroutine): the failure is raised again in the main thread (by the
+  next save, wait_until_finished or close), where main.py reports it once."""
+  BACKGROUND = ("/futures/future.py", "/checkpointers/async_checkpointer.py",
+                "/checkpoint_manager.py")
+
+  def filter(self, record):
+    if record.levelno < logging.ERROR:
+      return True
+    if record.name == "asyncio":
+      return "/orbax/" not in record.getMessage()
+    return not ("/orbax/" in record.pathname and record.exc_info and
+                record.pathname.endswith(self.BACKGROUND))
 
 
 def describe(e: BaseException) -> str:
@@ -38,10 +81,11 @@ def describe(e: BaseException) -> str:
 
 
 class _DropAbandonedReads:
-  """sys.unraisablehook once a restore has failed: orbax leaves its reads of the other arrays
-  pending on a closed event loop, and each dies whenever it is collected (often much later),
-  which Python would print as 'Exception ignored in ...' with a page of TensorStore spec. Anything
-  else goes to the hook that was there."""
+  """sys.unraisablehook once a restore or a save has failed: orbax leaves its reads or writes of
+  the other arrays pending on a closed event loop, and each dies whenever it is collected (often
+  much later), which Python would print as a traceback ('Event loop is closed', or 'Exception
+  ignored in ...' with a page of TensorStore spec). Anything else goes to the hook that was
+  there."""
 
   def __init__(self, hook):
     self.hook = hook
@@ -56,8 +100,8 @@ class _DropAbandonedReads:
 
 @contextlib.contextmanager
 def quiet_failures():
-  """For restores that may fail: the caller reports a failure in one line, and orbax's abandoned
-  reads stay quiet for the rest of the process (_DropAbandonedReads)."""
+  """For restores and saves that may fail: the caller reports a failure in one line, and orbax's
+  abandoned reads and writes stay quiet for the rest of the process (_DropAbandonedReads)."""
   hook = sys.unraisablehook
   if not isinstance(hook, _DropAbandonedReads):
     sys.unraisablehook = _DropAbandonedReads(hook)
@@ -110,10 +154,12 @@ def save(mgr: ocp.CheckpointManager, step: int, state) -> None:
   mgr.save(step, args=ocp.args.StandardSave(state), force=True)
 
 
-def latest_saved_step(mgr: ocp.CheckpointManager) -> int | None:
-  """The newest checkpoint whose writing has finished (saves run in the background)."""
+def latest_saved_step(mgr: ocp.CheckpointManager, before: int | None = None) -> int | None:
+  """The newest checkpoint whose writing has finished (saves run in the background), of a step
+  below `before` if given."""
   mgr.wait_until_finished()
-  return mgr.latest_step()
+  steps = [s for s in mgr.all_steps() if before is None or s < before]
+  return max(steps, default=None)
 
 
 def final_dir(workdir: Path) -> Path:

@@ -50,6 +50,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.data.synthetic_size = 200000  # Sentences of the offline corpus used when data.sva_tsv is ''.
   c.data.synthetic_seed = 0
   c.data.max_len = 50             # Longer sentences are dropped before the split (Linzen).
+  c.data.max_bad_fraction = 0.01  # Malformed lines of an SVA file skipped (with a warning) up to
+                                  # this fraction of its lines; more stop the run.
   c.data.vocab_size = 10000
 
   c.eval = ml_collections.ConfigDict()
@@ -60,6 +62,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval.batch_size = 1000
   c.eval.limit = 0                # Evaluate on the first N test examples only (0 = all).
   c.eval.ece_bins = 15
+  # Language models trained on Linzen's own file (data.sva_tsv): also evaluate on Gulordava et al.'s
+  # real sentences (data.real_dir / ../shared/data/sva), scored with the training vocabulary.
+  c.eval.gulordava = False
 
   c.optim = ml_collections.ConfigDict()
   c.optim.name = "adam"           # 'adam' | 'radam'
@@ -180,6 +185,8 @@ def validate(config: ml_collections.ConfigDict, num_devices: int | None = None) 
               "eval.every_steps", "train.checkpoint_every_steps", "analysis.probe_every"]:
     if flat[key] < 0:
       _fail(f"config.{key} must be >= 0, got {flat[key]!r}.")
+  if not 0 <= c.data.max_bad_fraction <= 1:
+    _fail(f"config.data.max_bad_fraction must be in [0, 1], got {c.data.max_bad_fraction!r}.")
   if c.data.sva_source == "numpred" and c.data.name != "sva_cl":
     _fail(f"config.data.sva_source='numpred' holds prefixes up to the verb, for verb-number "
           f"classification (data.name='sva_cl'), not data.name={c.data.name!r}.")

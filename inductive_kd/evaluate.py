@@ -42,8 +42,14 @@ def local_batch(arrays: dict, indices: np.ndarray) -> dict:
   return {k: v[indices] for k, v in arrays.items()}
 
 
+class NonFiniteOutputs(ValueError):
+  """A model's outputs hold NaN or inf (its parameters diverged)."""
+
+
 def run_eval(eval_step, variables, arrays: dict, mesh, batch_size: int) -> dict:
-  """Per-example outputs on a whole test set, as numpy; the last batch is padded and trimmed."""
+  """Per-example outputs on a whole test set, as numpy; the last batch is padded and trimmed.
+  Raises NonFiniteOutputs if any holds NaN or inf: no metric, calibration or probe is computed
+  from a diverged model (the trainer names the step)."""
   n = len(next(iter(arrays.values())))
   rows = parallel.process_slice(batch_size)
   outputs = []
@@ -52,7 +58,12 @@ def run_eval(eval_step, variables, arrays: dict, mesh, batch_size: int) -> dict:
     batch = parallel.global_batch(mesh, local_batch(arrays, idx[rows]))
     outputs.append(eval_step(variables, batch))
   outputs = parallel.to_host(outputs)
-  return {k: np.concatenate([o[k] for o in outputs])[:n] for k in outputs[0]}
+  out = {k: np.concatenate([o[k] for o in outputs])[:n] for k in outputs[0]}
+  bad = [k for k, v in out.items() if np.issubdtype(v.dtype, np.inexact) and
+         not np.isfinite(v).all()]
+  if bad:
+    raise NonFiniteOutputs(f"{', '.join(bad)} hold NaN or inf")
+  return out
 
 
 def evaluate_all(eval_step, variables, task, mesh, config) -> tuple[dict, dict]:

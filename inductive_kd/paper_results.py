@@ -35,6 +35,19 @@ MNIST_ECE_BINS = 1_000_000   # MNIST notebooks: tfp.stats.expected_calibration_e
 SVA_ECE_BINS = 20            # eval_vp-bert.py / eval_vp-ugpt.py and the reliability diagrams
 NUM_RUNS = 4                 # runs per setup in the official notebooks
 
+# The paper's training lengths, against which the report calls a run's schedule 'paper',
+# 'budget' or 'smoke': MNIST 400 epochs for every model (PAPER.md "Scenario 1"); agreement
+# students 40 epochs (PAPER.md "Scenario 2"), the models trained alone 60 (REFLECT.md §2.5,
+# inferred; inductive_kd/experiments/sva.py).
+PAPER_EPOCHS = {("mnist", False): 400.0, ("mnist", True): 400.0,
+                ("sva_cl", False): 60.0, ("sva_cl", True): 40.0,
+                ("sva_lm", False): 60.0, ("sva_lm", True): 40.0}
+
+
+def paper_epochs(scenario: str, distilled: bool) -> float | None:
+  """The paper's number of epochs for a model of `scenario` (distilled or trained alone)."""
+  return PAPER_EPOCHS.get((scenario, bool(distilled)))
+
 
 @dataclasses.dataclass(frozen=True)
 class MeanStd:

@@ -124,7 +124,7 @@ def _sva_splits(config, task: str):
         "agr_50_mostcommon_10K.tsv(.gz) (python -m inductive_kd.data.sva download), or leave it "
         "empty to use the offline corpus.")
   splits, vocab = sva.load_task(task, path, max_len=d.max_len, vocab_size=d.vocab_size,
-                                cache_dir=cache)
+                                cache_dir=cache, max_bad_fraction=d.max_bad_fraction)
   limit = config.eval.limit
   eval_sets = {k: _limit(splits[k], limit) for k in ("valid", "test")}
   train = _limit(splits["train"], d.train_limit)
@@ -171,13 +171,32 @@ def _sva_lm_summary(outputs, arrays, ece_bins: int) -> dict:
          "ece": float(calibration.expected_calibration_error(
              outputs["probs"][ok], np.zeros(ok.sum(), np.int32), num_bins=ece_bins)),
          "num_examples": int(len(ok))}
-  res.update(_agreement(outputs, arrays, outputs["verb_correct"], mask=ok))
-  res["accuracy"] = res["mu_accuracy"]
+  # Real sentences without parses (Gulordava's) have no distances: only the defined metrics.
+  res.update(_agreement(outputs, arrays, outputs["verb_correct"], mask=ok,
+                        defined_only=bool((arrays["distance"] < 0).all())))
+  res["accuracy"] = res.get("mu_accuracy", float("nan"))
   return res
+
+
+def _gulordava_lm_set(config, vocab) -> dict:
+  """Gulordava et al.'s real sentences as an LM test set in the training vocabulary: a verb pair
+  outside it is not scored (pair_ok), as in Linzen's own test split."""
+  from inductive_kd.data import sva_real  # pylint: disable=g-import-not-at-top
+  if not config.data.sva_tsv:
+    raise config_lib.ConfigError(
+        "config.eval.gulordava needs a language model trained on Linzen's file "
+        "(config.data.sva_tsv): the offline corpus's words are made up, so real English would be "
+        "all <unk>.")
+  arrays = sva_real.load_gulordava(_real_dir(config) / sva_real.GULORDAVA_DIR, vocab,
+                                   max_len=config.data.max_len,
+                                   max_bad_fraction=config.data.max_bad_fraction)
+  return _limit(arrays, config.eval.limit)
 
 
 def sva_lm_task(config) -> Task:
   train, eval_sets, vocab = _sva_splits(config, "lm")
+  if config.eval.gulordava:
+    eval_sets["gulordava"] = _gulordava_lm_set(config, vocab)
   return Task(
       name="sva_lm", num_classes=len(vocab), train=train, eval_sets=eval_sets,
       prepare=lambda b: (b["inputs"], b["targets"], b["targets"] != 0),
@@ -210,7 +229,8 @@ def _numpred_splits(config):
   from inductive_kd.data import sva_real  # pylint: disable=g-import-not-at-top
   d = config.data
   splits, vocab, overlap = sva_real.load_cl_task(_real_dir(config), max_len=d.max_len,
-                                                 vocab_size=d.vocab_size)
+                                                 vocab_size=d.vocab_size,
+                                                 max_bad_fraction=d.max_bad_fraction)
   train = _limit(splits.pop("train"), d.train_limit)
   eval_sets = {k: _limit(v, config.eval.limit) for k, v in splits.items()}
   return train, eval_sets, vocab, {k: sum(v.values()) for k, v in overlap.items()}

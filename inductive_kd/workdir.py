@@ -29,10 +29,12 @@ Everything else (seed, optimiser, model, data subset, evaluation sets and metric
 defines the experiment; a key the schema gained since the workdir was made is not compared while
 it keeps its default.
 
-**Lock.** A training process holds an OS lock (fcntl.flock) on `<workdir>/.lock` for as long as it
-works in the workdir; a second one stops with one line naming the holder's pid and host. The OS
-drops the lock when its process dies however it dies, so a killed run never leaves a stale lock
-(the file itself stays: removing it would let two processes lock different files of one name).
+**Lock.** A training process first checks that it can write in the workdir (a read-only one
+stops it in one line before anything is loaded), then holds an OS lock (fcntl.flock) on
+`<workdir>/.lock` for as long as it works in the workdir; a second one stops with one line naming
+the holder's pid and host. The OS drops the lock when its process dies however it dies, so a
+killed run never leaves a stale lock (the file itself stays: removing it would let two processes
+lock different files of one name).
 In a multi-process job all processes share the workdir: process 0 locks `.lock` (so a job of any
 size conflicts with any other through its process 0) and process i > 0 locks `.lock.p<i>`, so that
 every process of a second job stops with its own line instead of waiting in a collective for a
@@ -55,8 +57,11 @@ import hashlib
 import json
 import logging
 import os
+import re
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
@@ -191,12 +196,35 @@ def _lock_path(workdir: Path) -> Path:
   return workdir / (".lock" if index == 0 else f".lock.p{index}")
 
 
+def check_writable(workdir: Path) -> None:
+  """Creates `workdir` if needed and writes a file in it, so that a read-only workdir (or parent)
+  stops the run in one line at the start, not at its first checkpoint. A real write rather than
+  os.access: root passes every permission check but still cannot write on a read-only mount."""
+  denied = (errno.EACCES, errno.EPERM, errno.EROFS)
+  try:
+    workdir.mkdir(parents=True, exist_ok=True)
+  except OSError as e:
+    if e.errno not in denied:
+      raise
+    raise WorkdirError(f"workdir {workdir} is not writable (cannot create {e.filename}: "
+                       f"{e.strerror}): make it writable or use another --workdir.") from None
+  try:
+    fd, probe = tempfile.mkstemp(prefix=".write_test.", dir=workdir)
+    os.close(fd)
+    os.unlink(probe)
+  except OSError as e:
+    if e.errno not in denied:
+      raise
+    raise WorkdirError(f"workdir {workdir} is not writable ({e.strerror}): make it writable or "
+                       "use another --workdir.") from None
+
+
 @contextlib.contextmanager
 def lock(workdir: Path):
   """Holds this process's lock on `workdir` (see the module docstring) for the `with` block."""
   if workdir.exists() and not workdir.is_dir():
     raise WorkdirError(f"--workdir {workdir} is a file, not a folder.")
-  workdir.mkdir(parents=True, exist_ok=True)
+  check_writable(workdir)
   path = _lock_path(workdir)
   fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
   try:
@@ -224,6 +252,66 @@ def claim(config, workdir: Path, seed_dirs):
   with lock(workdir):
     check_experiment(config, workdir, seed_dirs, parallel.is_main_process())
     yield
+
+
+# The errors of a write that finds the disk (or the user's quota) full.
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _causes(e: BaseException):
+  seen = []
+  while e is not None and e not in seen:
+    seen.append(e)
+    yield e
+    e = e.__cause__ or e.__context__
+
+
+def _failed_write(e: BaseException) -> tuple[str, str] | None:
+  """(the OS error, the file) of a write that failed for lack of space, or None if `e` is not
+  one; the file is '' when the error does not say.
+
+  Python names the file in OSError.filename (when it knows it); TensorStore (orbax's checkpoint
+  writes) and TensorFlow (the TensorBoard writer) raise their own errors, whose message holds the
+  OS error after the file. A checkpoint being written is named by the step folder it would have
+  become (orbax writes it under '<step>.orbax-checkpoint-tmp...' and renames it at the end).
+  """
+  step_folder = lambda path: re.sub(r"\.orbax-checkpoint-tmp[^/]*(/.*)?$", "", path)
+  for cause in _causes(e):
+    if isinstance(cause, WorkdirError):
+      return None  # Already reported in one line (by the run of a teacher trained first).
+    if isinstance(cause, OSError) and cause.errno in NO_SPACE:
+      return os.strerror(cause.errno), step_folder(str(cause.filename or ""))
+    message = str(cause)
+    for number in NO_SPACE:
+      before, found, _ = message.partition(os.strerror(number))
+      if found:
+        paths = re.findall(r"/[\w.+@%/-]+", before)
+        return os.strerror(number), step_folder(paths[-1] if paths else "")
+  return None
+
+
+def _free_space(path: Path) -> str:
+  while not path.exists() and path != path.parent:
+    path = path.parent
+  return f"{shutil.disk_usage(path).free / 1e6:.1f} MB"
+
+
+def no_space_error(e: BaseException, workdir: Path) -> WorkdirError | None:
+  """The one line for a write that failed because the disk or the quota is full (naming the file,
+  the free space and the checkpoint a rerun resumes from), or None if `e` is something else."""
+  failed = _failed_write(e)
+  if failed is None:
+    return None
+  what, path = failed
+  where = path or f"in {workdir}"  # Python's own writes (f.write) do not name their file.
+  checkpoints = workdir / "checkpoints"
+  steps = sorted(int(p.name) for p in checkpoints.iterdir() if p.name.isdigit()) \
+      if checkpoints.is_dir() else []
+  kept = (f"the last finished checkpoint (step {steps[-1]}) is kept in {checkpoints}" if steps
+          else "no checkpoint was finished yet")
+  return WorkdirError(f"{what[0].lower()}{what[1:]} writing {where} (free: "
+                      f"{_free_space(Path(path or workdir))}); {kept}: free some space and rerun "
+                      "the same command.")
 
 
 class Stopped(Exception):

@@ -1,8 +1,12 @@
 """inductive_kd.checkpoint: a damaged latest checkpoint is skipped (and set aside, named in one
-warning) for the newest one that restores; when none restores, one line says so."""
+warning) for the newest one that restores; when none restores, one line says so. A run that
+fails leaves no save pending nor thread running; what a failed save wrote is removed on the next
+start."""
+import errno
 import logging
 import os
 import shutil
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -78,3 +82,81 @@ def test_no_checkpoint_that_restores_is_one_line(tmp_path, capfd):
   assert sorted(os.listdir(tmp_path / "checkpoints")) == ["10", "20"]  # Nothing moved.
   shutil.rmtree(tmp_path / "checkpoints")
   assert checkpoint.restore_latest(checkpoint.manager(tmp_path, 3), _abstract()) == (None, 0)
+
+
+def _orbax_threads():
+  return [t for t in threading.enumerate() if t.is_alive() and t is not threading.main_thread()
+          and not t.daemon]
+
+
+def test_managed_waits_for_the_save_and_closes_when_the_block_fails(tmp_path):
+  """A save still in the background when the run fails is finished, and no thread of the manager
+  outlives the block (one left to die at interpreter exit printed tracebacks for pages)."""
+  before = set(_orbax_threads())
+  with pytest.raises(RuntimeError, match="the run's own error"):
+    with checkpoint.managed(tmp_path, 3) as mgr:
+      checkpoint.save(mgr, 5, STATE)
+      raise RuntimeError("the run's own error")
+  assert set(_orbax_threads()) <= before
+  assert checkpoint.restore_latest(checkpoint.manager(tmp_path, 3), _abstract())[1] == 5
+
+
+def test_managed_reports_the_blocks_error_not_a_failed_save(tmp_path, monkeypatch):
+  """The save pending when the run fails may fail too (the same full disk): the run's error is
+  the one raised."""
+  with pytest.raises(KeyError, match="the run's own error"):
+    with checkpoint.managed(tmp_path, 3) as mgr:
+      real, calls = mgr.wait_until_finished, []
+
+      def failed_save():
+        calls.append(1)
+        if len(calls) == 1:  # orbax raises a background failure once, then forgets it.
+          raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real()
+      monkeypatch.setattr(mgr, "wait_until_finished", failed_save)
+      raise KeyError("the run's own error")
+  assert calls
+
+
+def test_an_unfinished_save_is_cleaned_up_by_the_next_manager(tmp_path):
+  _saved(tmp_path, steps=(10,))
+  leftover = tmp_path / "checkpoints" / "20.orbax-checkpoint-tmp"  # A save the full disk stopped.
+  (leftover / "default").mkdir(parents=True)
+  (leftover / "default" / "data").write_bytes(b"x" * 1000)
+  mgr = checkpoint.manager(tmp_path, 3)
+  assert checkpoint.latest_saved_step(mgr) == 10
+  checkpoint.save(mgr, 20, STATE)  # The rerun reaches step 20 again.
+  assert checkpoint.latest_saved_step(mgr) == 20
+  assert sorted(os.listdir(tmp_path / "checkpoints")) == ["10", "20"]
+
+
+def test_latest_saved_step_before_a_step(tmp_path):
+  mgr = _saved(tmp_path, steps=(10, 20, 30))
+  assert checkpoint.latest_saved_step(mgr) == 30
+  assert checkpoint.latest_saved_step(mgr, before=30) == 20
+  assert checkpoint.latest_saved_step(mgr, before=10) is None
+
+
+def test_orbax_background_failure_reports_are_dropped():
+  """They are raised again in the main thread, which reports them once."""
+  quiet = checkpoint.QuietBackgroundFailures()
+
+  def record(path, level=logging.ERROR, exc=True):
+    exc_info = (ValueError, ValueError("x"), None) if exc else None
+    return logging.LogRecord("absl", level, path, 1, "failed", (), exc_info)
+  site = "/venv/lib/python3.11/site-packages/orbax/checkpoint/"
+  assert not quiet.filter(record(site + "_src/futures/future.py"))
+  assert not quiet.filter(record(site + "_src/checkpointers/async_checkpointer.py"))
+  assert not quiet.filter(record(site + "checkpoint_manager.py"))
+  assert quiet.filter(record(site + "checkpoint_manager.py", exc=False))
+  assert quiet.filter(record(site + "_src/path/storage_backend.py"))
+  assert quiet.filter(record("/work/main/inductive_kd/checkpoint_manager.py"))
+  assert quiet.filter(record(site + "checkpoint_manager.py", level=logging.WARNING, exc=False))
+  abandoned = logging.LogRecord(
+      "asyncio", logging.ERROR, "/usr/lib/python3.11/asyncio/base_events.py", 1771,
+      "Task exception was never retrieved\nfuture: <Task finished coro=<write_fragment() done, "
+      f"defined at {site}_src/serialization/serialization.py:188> exception=ValueError()>", (),
+      None)
+  assert not quiet.filter(abandoned)
+  abandoned.msg = abandoned.msg.replace(site, "/work/main/inductive_kd/")
+  assert quiet.filter(abandoned)

@@ -18,7 +18,9 @@ def test_plots_exist_and_are_linked(mnist_out_and_text):
   out, text = mnist_out_and_text
   links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
   names = {os.path.basename(link) for link in links}
-  assert "reliability_mnist_scale.png" in names
+  # A reliability figure per test set; the MDS map of trajectories and of final checkpoints.
+  assert {f"reliability_mnist_{s}.png" for s in ("mnist", "scale", "translate", "rotate")} <= names
+  assert "mds_final_mnist.png" in names
   assert "similarity_training_mnist_cka.png" in names
   assert "similarity_training_mnist_rsa.png" in names
   assert "mds_mnist.png" in names
@@ -29,4 +31,4 @@ def test_plots_exist_and_are_linked(mnist_out_and_text):
   # Provenance: every run listed with its schedule.
   runs = section(text, "## How this was produced")
   assert len([l for l in runs.splitlines() if l.startswith("| `mnist_")]) == 4
-  assert "| 90 s |" in runs and "| 0.50 |" in runs
+  assert "| 90 s |" in runs and "| 24.00 |" in runs

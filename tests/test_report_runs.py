@@ -41,14 +41,16 @@ def _wrong_first(labels, num_wrong, num_classes=C):
 
 
 def write_run(workdir, name, seed, test, setup, preds=None, teacher=None, probes=None,
-              model=None, epochs=0.5, data=None):
+              model=None, epochs=24.0, data=None):
   """A finished run as train.train_and_evaluate leaves it (results.json, predictions, probes);
   `setup` = (scenario, student, teacher or None)."""
   os.makedirs(workdir, exist_ok=True)
   scenario, student, teacher_arch = setup
   results = {
       "name": name, "model": (model or {}).get("name", name.split("_")[-1]), "seed": seed,
-      "steps": 100, "epochs": epochs, "teacher_workdir": str(teacher) if teacher else None,
+      # 468 steps per epoch, as MNIST at batch 128: 24 epochs is the `short` run's 11,232 steps.
+      "steps": max(1, round(468 * epochs)), "epochs": epochs,
+      "teacher_workdir": str(teacher) if teacher else None,
       "setup": {"scenario": scenario, "student": student, "teacher": teacher_arch},
       "teacher_config": "configs/x.py" if teacher else None,
       "teacher_mode": "train" if teacher else None, "train_wall_s": 90.0,

@@ -31,12 +31,13 @@ def test_sva_runs_give_the_sva_table_and_attractor_plot(tmp_path):
   assert "μ-acc" in cl and "A-acc (macro, k=0..4)" in cl and "k=4" in cl
   cl_row = row(cl, "`sva_cl_gpt`")
   assert cl_row[0] == "Transformer-seq"
-  assert "0.9500 (paper 0.964)" in cl_row
+  # The paper's value beside a corpus number says which data it is from.
+  assert "0.9500 (paper, on Linzen's data: 0.964)" in cl_row
   # ECE from predictions with 20 bins: accuracy 76/80 = 0.95, confidence 0.75 -> 0.2.
-  assert cl_row[-1] == "0.2000 (paper 0.045)"
+  assert cl_row[-1] == "0.2000 (paper, on Linzen's data: 0.045)"
   lm = row(section(sva, "### `sva_lm` on `test` (offline corpus)", "\n### "), "`sva_lm_lstm`")
-  assert "0.9000 (paper 0.936–0.943) ⚠" in lm  # below the plotted range
-  assert "56.00 (paper 55.5–56.2)" in lm
+  assert "0.9000 (paper, on Linzen's data: 0.936–0.943) ⚠" in lm  # below the plotted range
+  assert "56.00 (paper, on Linzen's data: 55.5–56.2)" in lm
   assert lm[-1] == "0.0400†"  # no predictions: results.json's value, marked
   assert_png(out / "plots" / "attractors_sva_cl_test.png")
   assert_png(out / "plots" / "reliability_sva_cl_test.png")

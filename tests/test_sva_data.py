@@ -1,6 +1,7 @@
 """Tests for inductive_kd.data.sva (Linzen TSV reader, vocabulary, splits, task arrays)."""
 
 import gzip
+import re
 import urllib.error
 import urllib.request
 
@@ -133,6 +134,55 @@ def test_missing_file_and_bad_task_are_clear_errors(tmp_path):
     sva.read_tsv(tmp_path / "nope.tsv")
   with pytest.raises(ValueError, match="task="):
     sva.load_task("mlm", tmp_path / "nope.tsv")
+
+
+def test_a_file_that_is_not_text_is_one_line_naming_it(tmp_path):
+  binary = tmp_path / "weights.bin"
+  binary.write_bytes(bytes(range(256)) * 40)
+  what = "so not a Linzen agreement TSV (18 columns)"
+  with pytest.raises(ValueError) as e:
+    sva.load_task("cl", binary, cache_dir=tmp_path / "cache")  # As the trainer reads it.
+  assert str(e.value) == (f"{binary} is not UTF-8 text (byte 0x80: invalid start byte; a binary "
+                          f"file?), {what}")
+  # Text whose first lines are fine and a later line is not.
+  late = tmp_path / "late.tsv"
+  late.write_bytes(("\n".join([HEADER] + HAND_ROWS * 3000) + "\n").encode() + b"\xff\xfe\n")
+  with pytest.raises(ValueError, match=f"{late} is not UTF-8 text .*, {re.escape(what)}"):
+    sva.read_tsv(late)
+  truncated = tmp_path / "cut.tsv.gz"
+  truncated.write_bytes(gzip.compress(("\n".join([HEADER] + HAND_ROWS) + "\n").encode())[:-20])
+  with pytest.raises(ValueError,
+                     match=f"{truncated} is a damaged gzip file .*, {re.escape(what)}"):
+    sva.read_tsv(truncated)
+
+
+def test_too_many_bad_lines_name_the_config_key_that_allows_more(tmp_path):
+  p = tmp_path / "bad.tsv"
+  p.write_text("\n".join([HEADER] + HAND_ROWS * 2 + ["too\tfew\tcolumns"] * 2) + "\n")
+  with pytest.raises(ValueError) as e:
+    sva.read_tsv(p)
+  assert str(e.value) == (
+      f"{p}: 2 of 10 lines malformed, more than the allowed fraction max_bad_fraction=0.01; first: "
+      "line 10: 3 columns, expected 18; line 11: 3 columns, expected 18. Fix the file, or skip up "
+      "to a larger fraction of bad lines with --config.data.max_bad_fraction=F (F >= 0.2).")
+  with pytest.warns(UserWarning, match="skipped 2 malformed"):
+    assert len(sva.read_tsv(p, max_bad_fraction=0.2)[0]) == 8
+
+
+def test_the_bad_line_limit_is_the_config_key_of_the_trainer(tmp_path):
+  from inductive_kd import config as config_lib, tasks  # pylint: disable=import-outside-toplevel
+  p = tmp_path / "bad.tsv"
+  p.write_text("\n".join([HEADER] + HAND_ROWS * 60 + ["too\tfew\tcolumns"] * 10) + "\n")
+  c = config_lib.load_config_file("configs/sva_cl.py:student=lstm,quick")
+  c.data.sva_tsv, c.data.cache_dir = str(p), str(tmp_path / "cache")
+  with pytest.raises(ValueError, match="--config.data.max_bad_fraction=F"):
+    tasks.create(c)
+  c.data.max_bad_fraction = 0.05
+  with pytest.warns(UserWarning, match="skipped 10 malformed"):
+    assert tasks.create(c).num_train > 0
+  c.data.max_bad_fraction = 1.5
+  with pytest.raises(config_lib.ConfigError, match=r"data.max_bad_fraction must be in \[0, 1\]"):
+    config_lib.validate(c)
 
 
 # -- splits -------------------------------------------------------------------------------------

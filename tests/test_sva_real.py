@@ -40,6 +40,17 @@ def test_numpred_format_attractors_from_name_bad_and_long_lines(tmp_path):
     sva_real.load_numpred(p, vocab, max_len=8)
 
 
+def test_a_binary_file_is_one_line_naming_it(tmp_path):
+  p = tmp_path / "numpred.val"
+  p.write_bytes(b"VBZ\tthe dog\n" + bytes(range(128, 256)))
+  with pytest.raises(ValueError, match=f"{p} is not UTF-8 text .*so not a numpred file"):
+    sva_real.read_numpred(p)
+  (tmp_path / "g.text").write_bytes(bytes(range(128, 256)))
+  (tmp_path / "g.gold").write_text("1\tis\tare\t0\n")
+  with pytest.raises(ValueError, match="g.text is not UTF-8 text .*so not a Gulordava"):
+    sva_real.read_gulordava(tmp_path, stem="g")
+
+
 def test_gulordava_format_labels_and_bad_lines(tmp_path):
   (tmp_path / "g.text").write_text("the keys to the cabinet are here <eos>\n"
                                    "the dog is here <eos>\nthe dog walks <eos>\n")

@@ -147,3 +147,40 @@ def test_the_real_task():
   task = tasks.create(config_lib.load_config_file("configs/sva_cl.py:student=lstm,data=numpred"))
   assert list(task.eval_sets) == SETS and task.num_train == 13012
   assert len(task.eval_sets["numpred_test_1"]["labels"]) == 20000  # config.eval.limit
+
+
+def _linzen_style_files(tmp_path):
+  """A small file in the format of Linzen's agr_50_mostcommon_10K.tsv (the offline corpus writes
+  that format) and a Gulordava folder of real-format items built from its is/are sentences."""
+  from inductive_kd.data import sva_corpus  # pylint: disable=g-import-not-at-top
+  tsv = tmp_path / "agr_50_mostcommon_10K.tsv"
+  sva_corpus.write_tsv(tsv, 600, seed=0)
+  rows = [dict(zip(sva.FIELDS, line.split("\t"))) for line in tsv.read_text().splitlines()[1:]]
+  items = [r for r in rows if r["verb"] in ("is", "are")][:6]
+  gul = tmp_path / "real" / sva_real.GULORDAVA_DIR
+  gul.mkdir(parents=True)
+  (gul / "subj_agr_filtered.text").write_text("".join(r["orig_sentence"] + " <eos>\n"
+                                                      for r in items))
+  (gul / "subj_agr_filtered.gold").write_text("".join(
+      f"{int(r['verb_index']) - 1}\t{r['verb']}\t{'are' if r['verb'] == 'is' else 'is'}\t"
+      f"{r['n_diff_intervening']}\n" for r in items))
+  return tsv, tmp_path / "real", len(items)
+
+
+def test_a_language_model_on_linzens_file_is_scored_on_gulordava(tmp_path):
+  """The path a user with Linzen's full file takes (README): train the LM on it and score
+  agreement on Gulordava et al.'s sentences with the training vocabulary."""
+  from inductive_kd import train  # pylint: disable=g-import-not-at-top
+  tsv, real, n = _linzen_style_files(tmp_path)
+  c = config_lib.load_config_file("configs/sva_lm.py:student=lstm,quick")
+  c.data.sva_tsv, c.data.real_dir, c.eval.gulordava = str(tsv), str(real), True
+  c.train.batch_size, c.train.num_steps, c.eval.every_steps = 8, 2, 2
+  c.train.checkpoint_every_steps, c.eval.batch_size, c.analysis.probe_every = 2, 8, 0
+  out = train.train_and_evaluate(c, str(tmp_path / "run"))
+  gul = out["test"]["gulordava"]
+  assert gul["num_examples"] == n and 0 <= gul["mu_accuracy"] <= 1 and gul["perplexity"] > 1
+  assert "macro_distance" not in gul  # Gulordava's items carry no subject-verb distance.
+  assert set(out["test"]) == {"valid", "test", "gulordava"}
+  c.data.sva_tsv = ""
+  with pytest.raises(config_lib.ConfigError, match="needs a language model trained on Linzen"):
+    tasks.create(c)

@@ -1,9 +1,11 @@
 """inductive_kd.workdir: a workdir holds one experiment (experiment.json), one process at a time
 (an OS lock), and SIGTERM/SIGINT stop training at a step; teacher workdirs that cannot be used
 are one line each. Nothing here trains: workdirs are laid out the way train.py leaves them."""
+import errno
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -264,3 +266,98 @@ def test_unusable_teacher_workdirs_are_one_line_each(tmp_path):
   with pytest.raises(workdir_lib.WorkdirError, match=r"Teacher workdir .*/file is a file, not a "
                      r"folder: point config.teacher.workdir at the teacher's run."):
     teacher.Teacher(c, tmp_path / "student").is_trained()
+
+
+# -- A workdir that cannot be written, a disk that is full ---------------------------------------
+def _refusal(workdir) -> str:
+  with pytest.raises(workdir_lib.WorkdirError) as e, workdir_lib.lock(workdir):
+    pass
+  return str(e.value)
+
+
+def test_a_read_only_workdir_is_refused_at_the_start(tmp_path):
+  (tmp_path / "w").mkdir()
+  os.chmod(tmp_path / "w", 0o555)
+  os.chmod(tmp_path, 0o555)
+  try:
+    if os.access(tmp_path / "w", os.W_OK):
+      pytest.skip("permissions do not stop this user (root)")
+    assert _refusal(tmp_path / "w") == (
+        f"workdir {tmp_path / 'w'} is not writable (Permission denied): make it writable or use "
+        "another --workdir.")
+    assert _refusal(tmp_path / "new" / "run") == (
+        f"workdir {tmp_path / 'new' / 'run'} is not writable (cannot create {tmp_path / 'new'}: "
+        "Permission denied): make it writable or use another --workdir.")
+  finally:
+    os.chmod(tmp_path, 0o755)
+    os.chmod(tmp_path / "w", 0o755)
+
+
+def test_a_workdir_the_os_refuses_to_write_is_refused_at_the_start(tmp_path, monkeypatch):
+  """As the test above, for a user the permissions do not stop (root): the OS's refusal is
+  simulated where the workdir is first written (a read-only mount refuses root too)."""
+  def refused(*args, dir=None, **kwargs):  # pylint: disable=redefined-builtin
+    raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.path.join(dir, ".write_test.x"))
+  monkeypatch.setattr(workdir_lib.tempfile, "mkstemp", refused)
+  assert _refusal(tmp_path / "w") == (
+      f"workdir {tmp_path / 'w'} is not writable (Read-only file system): make it writable or "
+      "use another --workdir.")
+  assert not (tmp_path / "w" / ".lock").exists()  # Refused before anything is written.
+  real_mkdir = workdir_lib.Path.mkdir
+
+  def mkdir(path, *args, **kwargs):
+    if path.parent == tmp_path / "ro":
+      raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+    return real_mkdir(path, *args, **kwargs)
+  monkeypatch.setattr(workdir_lib.Path, "mkdir", mkdir)
+  assert _refusal(tmp_path / "ro" / "run") == (
+      f"workdir {tmp_path / 'ro' / 'run'} is not writable (cannot create {tmp_path / 'ro' / 'run'}"
+      ": Permission denied): make it writable or use another --workdir.")
+
+
+def test_a_read_only_workdir_stops_the_run_before_any_training(tmp_path, monkeypatch):
+  monkeypatch.setattr(workdir_lib, "check_writable", lambda workdir: (_ for _ in ()).throw(
+      workdir_lib.WorkdirError(f"workdir {workdir} is not writable")))
+  monkeypatch.setattr(tasks, "create", lambda *a: pytest.fail("the data was loaded"))
+  with pytest.raises(workdir_lib.WorkdirError, match="is not writable"):
+    train.train_and_evaluate(mlp_config(), tmp_path / "w")
+
+
+ORBAX_NO_SPACE = (  # What orbax raised when a tmpfs filled up during a checkpoint (TensorStore).
+    'RESOURCE_EXHAUSTED: Error writing "opt_state.0.nu.Dense_3.kernel/0.0" in OCDBT database at '
+    'local file "{d}/4.orbax-checkpoint-tmp/default.orbax-checkpoint-tmp/ocdbt.process_0/": Failed '
+    'writing: "{d}/4.orbax-checkpoint-tmp/default.orbax-checkpoint-tmp/ocdbt.process_0/d/3fcc47": '
+    "Failed to write 1313370 bytes to file 6: No space left on device [os_error_code='28']")
+TF_NO_SPACE = (  # ... and TensorFlow, creating the TensorBoard writer.
+    "{{{{function_node __wrapped__CreateSummaryFileWriter_device_/job:localhost/replica:0/task:0/"
+    "device:CPU:0}}}} {d}/events.out.tfevents.1.vm.2.0.v2; No space left on device\n\tFailed to "
+    "flush 1 events")
+
+
+def test_a_full_disk_is_one_line_naming_the_file_the_free_space_and_the_checkpoint(tmp_path):
+  (tmp_path / "checkpoints" / "2").mkdir(parents=True)
+  (tmp_path / "checkpoints" / "4.orbax-checkpoint-tmp").mkdir()
+  ckpts = tmp_path / "checkpoints"
+  free = f"(free: {shutil.disk_usage(tmp_path).free / 1e6:.1f} MB)"
+  kept = f"the last finished checkpoint (step 2) is kept in {ckpts}: free some space and rerun " \
+         "the same command."
+
+  def message(e):
+    return str(workdir_lib.no_space_error(e, tmp_path))
+  assert message(ValueError(ORBAX_NO_SPACE.format(d=ckpts))) == (
+      f"no space left on device writing {ckpts / '4'} {free}; {kept}")
+  assert message(RuntimeError(TF_NO_SPACE.format(d=tmp_path))) == (
+      f"no space left on device writing {tmp_path}/events.out.tfevents.1.vm.2.0.v2 {free}; {kept}")
+  named = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "results.tmp"))
+  assert message(named) == (
+      f"no space left on device writing {tmp_path / 'results.tmp'} {free}; {kept}")
+  wrapped = RuntimeError("a library's wrapper")
+  wrapped.__cause__ = OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))  # Python's f.write.
+  assert message(wrapped) == f"disk quota exceeded writing in {tmp_path} {free}; {kept}"
+  (ckpts / "2").rmdir()
+  assert message(named).endswith("; no checkpoint was finished yet: free some space and rerun "
+                                 "the same command.")
+  # Anything else is not this error, nor is the line of a teacher's run that reported it.
+  assert workdir_lib.no_space_error(OSError(errno.EIO, "I/O error"), tmp_path) is None
+  assert workdir_lib.no_space_error(ValueError("bad value"), tmp_path) is None
+  assert workdir_lib.no_space_error(workdir_lib.WorkdirError(message(named)), tmp_path) is None

@@ -6,8 +6,10 @@ Implements (REFLECT.md §2.1-2.3, DATA.md part A):
   ``sva_corpus``). Malformed lines (wrong column count, non-integer or out-of-range index fields,
   unknown ``verb_pos``) are counted with their line numbers, never silently dropped: a warning
   lists the first few; a ``ValueError`` is raised if all lines, or more than
-  ``max_bad_fraction`` of them, are bad. Rows whose ``sentence`` has more than ``max_len`` tokens
-  are dropped BEFORE the split and counted (Linzen's ``maxlen=50``; Reflect itself keeps them).
+  ``max_bad_fraction`` of them (``config.data.max_bad_fraction``), are bad, and for a file that is
+  not UTF-8 text (a binary file, a damaged gzip). Rows whose ``sentence`` has more than
+  ``max_len`` tokens are dropped BEFORE the split and counted (Linzen's ``maxlen=50``; Reflect
+  itself keeps them).
 * Split (Reflect ``make_splits``): ``np.random.seed(42); np.random.shuffle(rows)``, train = first
   10%, valid = next 1%, test = the rest. ``np.random.RandomState(42).permutation(n)`` draws the
   same order (same legacy Fisher-Yates), which the tests check.
@@ -48,6 +50,7 @@ CLI::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import gzip
 import hashlib
@@ -56,6 +59,7 @@ import logging
 import os
 import sys
 import warnings
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -204,6 +208,20 @@ def _open_text(path: str | os.PathLike):
   return open(path, "rt", encoding="utf-8", newline="")
 
 
+@contextlib.contextmanager
+def _text(path, what: str):
+  """Reading `path` as text: a file that is not (binary, or a damaged gzip) is one line naming
+  it, not a decoding error from deep inside the reader."""
+  try:
+    yield
+  except UnicodeDecodeError as e:
+    byte = e.object[e.start:e.start + 1].hex()
+    raise ValueError(f"{path} is not UTF-8 text (byte 0x{byte}: {e.reason}; a binary file?), so "
+                     f"not a {what}") from None
+  except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+    raise ValueError(f"{path} is a damaged gzip file ({e}), so not a {what}") from None
+
+
 def _unquote(field: str) -> str:
   # Linzen wrote the file with csv.writer (QUOTE_MINIMAL): a field holding '"' is quoted.
   if len(field) >= 2 and field[0] == '"' and field[-1] == '"':
@@ -219,9 +237,10 @@ def _check_bad(path, n_lines: int, malformed: list, max_bad_fraction: float, wha
   if bad == n_lines:
     raise ValueError(f"{path}: all {n_lines} lines are malformed (not a {what}?); first: {first}")
   if bad > max_bad_fraction * n_lines:
-    raise ValueError(f"{path}: {bad} of {n_lines} lines malformed (> max_bad_fraction="
-                     f"{max_bad_fraction}); first: {first}. Fix the file or raise "
-                     f"max_bad_fraction.")
+    raise ValueError(f"{path}: {bad} of {n_lines} lines malformed, more than the allowed fraction "
+                     f"max_bad_fraction={max_bad_fraction:g}; first: {first}. Fix the file, or "
+                     f"skip up to a larger fraction of bad lines with "
+                     f"--config.data.max_bad_fraction=F (F >= {bad / n_lines:.3g}).")
   if bad:
     warnings.warn(f"{path}: skipped {bad} malformed line(s) of {n_lines}; first: {first}",
                   stacklevel=3)
@@ -238,7 +257,8 @@ def read_tsv(path: str | os.PathLike, *, max_len: int | None = 50,
   cols: dict[str, list] = {k: [] for k in ("sentence", "verb", "label", "line", *_INT_FIELDS)}
   malformed: list[tuple[int, str]] = []
   n_lines = n_too_long = 0
-  with _open_text(path) as f:
+  what = "Linzen agreement TSV (18 columns)"
+  with _open_text(path) as f, _text(path, what):
     first = f.readline().rstrip("\r\n")
     header = first.split("\t")
     lines: Iterable[tuple[int, str]]
@@ -301,7 +321,7 @@ def read_tsv(path: str | os.PathLike, *, max_len: int | None = 50,
       cols["line"].append(line_no)
       for c, v in ints.items():
         cols[c].append(v)
-  _check_bad(path, n_lines, malformed, max_bad_fraction, "Linzen agreement TSV (18 columns)")
+  _check_bad(path, n_lines, malformed, max_bad_fraction, what)
   deps = Dependencies(
       sentence=cols["sentence"], verb=cols["verb"],
       label=np.asarray(cols["label"], np.int32), line=np.asarray(cols["line"], np.int64),

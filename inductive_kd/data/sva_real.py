@@ -39,13 +39,14 @@ from pathlib import Path
 import numpy as np
 
 from inductive_kd.data import sva_corpus
-from inductive_kd.data.sva import LABELS, Vocab, _check_bad, _open_text, cl_arrays, lm_arrays
+from inductive_kd.data.sva import (LABELS, Vocab, _check_bad, _open_text, _text, cl_arrays,
+                                   lm_arrays)
 
 log = logging.getLogger(__name__)
 
 
-def _read_simple_lines(path) -> Iterator[tuple[int, str]]:
-  with _open_text(path) as f:
+def _read_simple_lines(path, what: str) -> Iterator[tuple[int, str]]:
+  with _open_text(path) as f, _text(path, what):
     for i, line in enumerate(f, start=1):
       yield i, line.rstrip("\r\n")
 
@@ -63,7 +64,8 @@ def read_numpred(path, *, max_len: int = 50, max_bad_fraction: float = 0.01
   k = int(m.group(1)) if m else -1
   prefixes, labels, lines, malformed = [], [], [], []
   n_lines = too_long = 0
-  for i, line in _read_simple_lines(path):
+  what = "numpred file (VBZ|VBP<TAB>prefix)"
+  for i, line in _read_simple_lines(path, what):
     n_lines += 1
     parts = line.split("\t")
     if len(parts) != 2 or parts[0] not in LABELS or not parts[1].split():
@@ -76,7 +78,7 @@ def read_numpred(path, *, max_len: int = 50, max_bad_fraction: float = 0.01
     prefixes.append(toks)
     labels.append(LABELS[parts[0]])
     lines.append(i)
-  _check_bad(path, n_lines, malformed, max_bad_fraction, "numpred file (VBZ|VBP<TAB>prefix)")
+  _check_bad(path, n_lines, malformed, max_bad_fraction, what)
   if too_long:
     warnings.warn(f"{path}: dropped {too_long} prefixes longer than {max_len - 1} tokens",
                   stacklevel=2)
@@ -106,8 +108,9 @@ def read_gulordava(directory, *, max_len: int = 50, stem: str = "subj_agr_filter
   for p in (text, gold):
     if not p.exists():
       raise ValueError(f"{p} does not exist: pass the folder holding {stem}.text and {stem}.gold")
-  t_lines = list(_read_simple_lines(text))
-  g_lines = list(_read_simple_lines(gold))
+  what = "Gulordava .text/.gold pair"
+  t_lines = list(_read_simple_lines(text, what))
+  g_lines = list(_read_simple_lines(gold, what))
   if len(t_lines) != len(g_lines):
     raise ValueError(f"{text} has {len(t_lines)} lines but {gold} has {len(g_lines)}; "
                      f"they must be line-aligned")
@@ -146,7 +149,7 @@ def read_gulordava(directory, *, max_len: int = 50, stem: str = "subj_agr_filter
     labels.append(lab)
     ks.append(k)
     lines.append(i)
-  _check_bad(gold, len(g_lines), malformed, max_bad_fraction, "Gulordava .text/.gold pair")
+  _check_bad(gold, len(g_lines), malformed, max_bad_fraction, what)
   if too_long:
     warnings.warn(f"{text}: dropped {too_long} sentences longer than {max_len} tokens",
                   stacklevel=2)
@@ -175,7 +178,7 @@ TEST_ATTRACTORS = (1, 2, 3, 4, 5)  # numpred.test.0 is not shipped (over 4 MiB, 
 
 
 def load_cl_task(directory, *, max_len: int = 50, vocab_size: int | None = 10000,
-                 valid_fraction: float = 0.1, seed: int = 42):
+                 valid_fraction: float = 0.1, seed: int = 42, max_bad_fraction: float = 0.01):
   """Verb-number classification on real text, from ``directory`` (``shared/data/sva``).
 
   Train on ``numpred.val`` (Linzen's dev split, natural distribution of attractors) less a
@@ -198,10 +201,11 @@ def load_cl_task(directory, *, max_len: int = 50, vocab_size: int | None = 10000
       raise ValueError(f"{p} does not exist: {d} must hold {NUMPRED_DIR}/numpred.val, "
                        f"numpred.test.{{1..5}} and {GULORDAVA_DIR}/subj_agr_filtered.text/.gold "
                        f"(shared/data/sva/README.md)")
-  prefixes, meta = read_numpred(files[0], max_len=max_len)
-  tests = {f"numpred_test_{k}": read_numpred(p, max_len=max_len)
+  limits = dict(max_len=max_len, max_bad_fraction=max_bad_fraction)
+  prefixes, meta = read_numpred(files[0], **limits)
+  tests = {f"numpred_test_{k}": read_numpred(p, **limits)
            for k, p in zip(TEST_ATTRACTORS, files[1:])}
-  tokens, vps, _, _, gul_meta = read_gulordava(gul, max_len=max_len)
+  tokens, vps, _, _, gul_meta = read_gulordava(gul, **limits)
   tests["gulordava"] = ([t[:v] for t, v in zip(tokens, vps)], gul_meta)
 
   perm = np.random.RandomState(seed).permutation(len(prefixes))

@@ -20,9 +20,12 @@ teacher) gives a sentence in the report, not an exception. The paper's numbers l
 `inductive_kd.paper_results`.
 
 Modules: `runs` (finding, loading, grouping and labelling runs), `context` (options and what
-the sections share), `render` (Markdown cells and tables), one module per section (`mnist`,
-`sva`, `comparisons`, `reliability`, `attractors`, `training`, `mds`, `runs_table`), and
-`generate` (the whole report and the command line).
+the sections share), `render` (Markdown cells and tables), one module per section (`provenance`:
+what the report was made from, each setup's schedule (paper / budget / smoke), data, seeds and
+machine, and why a ⚠ cell may be off; `claims`: each claim of the paper with a verdict;
+`mnist`, `sva`, `comparisons`, `reliability`, `attractors`, `training`, `mds`, `runs_table`),
+and `generate` (the whole report and the command line). Smoke runs (under one epoch or a few
+hundred steps) are shown without ⚠: their numbers are not comparable to the paper.
 """
 
 from inductive_kd.report.context import Context, ReportOptions, build_context

@@ -144,12 +144,19 @@ def ece(ctx: Context, run: Run, set_name: str, bins: int) -> tuple[float | None,
   return ctx.cached(("ece", run.key, set_name, bins), compute)
 
 
-def ece_cell(ctx: Context, group: Sequence[Run], set_name: str, bins: int,
-             paper: Any = None) -> str:
+def ece_values(ctx: Context, group: Sequence[Run], set_name: str,
+               bins: int) -> tuple[list[float | None], bool]:
+  """(ECE of each run, True when any came from results.json instead of the predictions)."""
   values, fallback = [], False
   for run in group:
     value, fb = ece(ctx, run, set_name, bins)
     values.append(value)
     fallback |= fb
+  return values, fallback
+
+
+def ece_cell(ctx: Context, group: Sequence[Run], set_name: str, bins: int,
+             paper: Any = None, flag: bool = True, paper_label: str = "paper") -> str:
+  values, fallback = ece_values(ctx, group, set_name, bins)
   return render.cell(values, ctx.opt.std_ddof, paper=paper,
-                     mark=render.DAGGER if fallback else "")
+                     mark=render.DAGGER if fallback else "", flag=flag, paper_label=paper_label)

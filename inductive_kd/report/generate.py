@@ -10,9 +10,11 @@ from typing import Sequence
 
 from inductive_kd import paper_results
 from inductive_kd.report import attractors
+from inductive_kd.report import claims
 from inductive_kd.report import comparisons
 from inductive_kd.report import mds
 from inductive_kd.report import mnist
+from inductive_kd.report import provenance
 from inductive_kd.report import reliability
 from inductive_kd.report import runs_table
 from inductive_kd.report import sva
@@ -29,6 +31,10 @@ def render_report(ctx: Context) -> str:
            f"{', '.join(f'`{i}`' for i in paper_results.MNIST_SOURCE_IMAGES)} for MNIST; "
            f"{', '.join(f'`{i}`' for i in paper_results.SVA_SOURCE_IMAGES)} for agreement). "
            f"{FLAG} = our mean outside the paper's mean ± 2 std (or plotted range).", ""]
+  # What the numbers were made from, then what they say about the paper's claims, before any
+  # table: a reader who stops early still knows the schedule, the data and the verdicts.
+  lines += provenance.section(ctx)
+  lines += claims.section(ctx)
   lines += mnist.section(ctx)
   lines += sva.section(ctx)
   lines += comparisons.section(ctx)

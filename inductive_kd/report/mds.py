@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from inductive_kd import paper_results
 from inductive_kd.analysis import plots
 from inductive_kd.analysis import trajectories
 from inductive_kd.report.context import Context
@@ -27,18 +28,24 @@ def _figure(ctx: Context, runs: list[Run], scenario: str) -> list[str]:
   # LM's vocabulary) cannot stall the report; MNIST (n = 1000, C = 10) keeps the default.
   per_run = max(2, min(ctx.opt.max_probe_points,
                        int(math.sqrt(2 * _MDS_BUDGET / (shape[0] * shape[1]))) // len(runs)))
-  points, labels = [], []
+  points, labels, panels, finals = [], [], {}, []
   label_count = collections.Counter(f"{r.label} s{r.seed}" for r in runs)
-  for run in sorted(runs, key=lambda r: (r.name, str(r.seed), r.key)):
+  # Report order (the paper's setups first, each setup's seeds together): one panel per setup.
+  rank = {g: i for i, g in enumerate(ctx.ordered_groups(
+      preferred=paper_results.MNIST_SETUP_ORDER))}
+  for run in sorted(runs, key=lambda r: (rank.get(r.group, len(rank)), r.label, str(r.seed),
+                                         r.key)):
     pr = run.probes()
     label = f"{run.label} s{run.seed}"
     if label_count[label] > 1:
       label += f" ({run.workdir.name})"
+    panels[label] = run.label
     n = len(pr["steps"])
     keep = np.unique(np.round(np.linspace(0, n - 1, min(n, per_run))).astype(int))
     for i in keep:
       points.append(pr["probs"][i])
       labels.append((label, int(pr["steps"][i])))
+    finals.append((len(points) - 1, label[len(run.label):].strip(), run.label))
   if len(points) < 2:
     return []
   dist = trajectories.pairwise_distances(np.stack(points), metric="js")
@@ -46,16 +53,36 @@ def _figure(ctx: Context, runs: list[Run], scenario: str) -> list[str]:
   with warnings.catch_warnings():
     # matplotlib's note that placing a legend over many points is slow: expected here.
     warnings.filterwarnings("ignore", message=".*legend.*slow", category=UserWarning)
-    path = plots.plot_mds_paths(coords, labels, ctx.plot_path(f"mds_{slug(scenario)}.png"))
+    path = plots.plot_mds_paths(coords, labels, ctx.plot_path(f"mds_{slug(scenario)}.png"),
+                                panels=panels)
+  final_path = None
+  if len(finals) >= 3:
+    # The trained models alone, embedded afresh: in the map of whole trajectories the first MDS
+    # axes go to the init -> trained direction, and the (smaller) differences between trained
+    # models, the paper's "basins", fall in axes the 2-D map drops.
+    idx = [i for i, _, _ in finals]
+    final_coords = trajectories.classical_mds(dist[np.ix_(idx, idx)], dim=2)
+    final_path = plots.plot_mds_points(
+        final_coords, [n for _, n, _ in finals], [g for _, _, g in finals],
+        ctx.plot_path(f"mds_final_{slug(scenario)}.png"),
+        title=f"{scenario}: final checkpoints ({len(finals)} runs)")
   out = [f"`{scenario}`: {len(points)} (run, step) points of {len(runs)} runs; distance = "
          f"mean Jensen–Shannon distance between output distributions on the shared probe "
          f"set (`trajectories.pairwise_distances(metric='js')`), embedded by classical "
-         f"MDS; up to {per_run} evenly spaced checkpoints per run, the star marks the "
-         f"final step.", ""]
+         f"MDS; up to {per_run} evenly spaced checkpoints per run. One panel per setup (its "
+         f"seeds labelled at their final step, a star; the open circle is the first "
+         f"checkpoint; the other setups in grey); when the first checkpoints lie far from "
+         f"the trained models, an 'all runs' panel shows the whole paths and the others zoom "
+         f"into the trained region.", ""]
   if dropped:
     out += [f"Left out (probe set of another shape): "
             f"{', '.join(f'{r.name} s{r.seed}' for r in dropped)}.", ""]
-  return out + ctx.image(f"MDS {scenario}", path)
+  out += ctx.image(f"MDS {scenario}", path)
+  if final_path:
+    out += [f"`{scenario}`, final checkpoints only (the same distances, embedded without the "
+            f"trajectories): where each run ended, a colour per setup, labelled by seed.", ""]
+    out += ctx.image(f"MDS final checkpoints {scenario}", final_path)
+  return out
 
 
 def section(ctx: Context) -> list[str]:

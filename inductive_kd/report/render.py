@@ -31,15 +31,24 @@ def format_mean_std(mean: float, std: float | None, digits: int = 4) -> str:
   return f"{mean:.{digits}f}" + ("" if std is None else f" ± {std:.{digits}f}")
 
 
-def cell(values: Sequence[float], ddof: int, digits: int = 4,
-         paper: Any = None, mark: str = "") -> str:
-  """'ours (paper X) ⚠': ⚠ when our mean is outside the paper's mean ± 2 std (or range)."""
+def flagged(values: Sequence[float], ddof: int, paper: Any) -> float | None:
+  """Our mean when it lies outside the paper's mean ± 2 std (or range), else None."""
+  mean, _, n = mean_std(values, ddof)
+  return mean if n and paper is not None and paper.outside(mean) else None
+
+
+def cell(values: Sequence[float], ddof: int, digits: int = 4, paper: Any = None,
+         mark: str = "", flag: bool = True, paper_label: str = "paper") -> str:
+  """'ours (paper X) ⚠': ⚠ when our mean is outside the paper's mean ± 2 std (or range) and
+  `flag` (False for smoke runs, whose numbers are not comparable); `paper_label` says whose data
+  the paper's value is from where it is not the data of ours."""
   mean, std, n = mean_std(values, ddof)
   if n == 0:
-    return "—" if paper is None else f"— (paper {paper})"
+    return "—" if paper is None else f"— ({paper_label} {paper})"
   text = format_mean_std(mean, std, digits) + mark
   if paper is not None:
-    text += f" (paper {paper})" + (f" {FLAG}" if paper.outside(mean) else "")
+    text += f" ({paper_label} {paper})" + (
+        f" {FLAG}" if flag and flagged(values, ddof, paper) is not None else "")
   return text
 
 

@@ -4,8 +4,10 @@ read off the paper's plots."""
 from __future__ import annotations
 
 from inductive_kd import paper_results
+from inductive_kd.report import provenance
 from inductive_kd.report import render
 from inductive_kd.report.context import Context, ece, ece_cell
+from inductive_kd.report.provenance import DATA_NOTES, DATA_SHORT, PAPER_LABEL, data_source
 from inductive_kd.report.runs import SVA_SET_ORDER, Run, order_sets, sva_paper_row
 
 _COLUMNS = (("mu_accuracy", "μ-acc", 4), ("accuracy", "accuracy", 4),
@@ -19,29 +21,7 @@ def is_sva(scenario: str) -> bool:
   return scenario.startswith("sva")
 
 
-# What each data source is, said above its tables: the paper's values come from Linzen's full
-# Wikipedia file, so a number on other data is never shown beside them without saying so.
-DATA_NOTES = {
-    "corpus": "the offline corpus (sentences from an English-like grammar with made-up words, "
-              "inductive_kd/data/sva_corpus.py), **not the paper's data**: compare orderings and "
-              "gaps with the paper's, not values",
-    "numpred": "Linzen's real text, limited data: trained on `numpred.val` (13k prefixes), tested "
-               "on `numpred.test.k` (exactly k attractors) and Gulordava et al.'s prefixes; the "
-               "paper's classifiers trained on ~150k items of the full file",
-    "linzen_tsv": "Linzen's full agr_50_mostcommon_10K file (`data.sva_tsv`), the paper's data",
-}
-
-_DATA_SHORT = {"corpus": "offline corpus", "numpred": "real text", "linzen_tsv": "Linzen's file"}
-
-
-def data_source(run: Run) -> str:
-  """'numpred' | 'linzen_tsv' | 'corpus', from the run's config (older configs: data.path)."""
-  if run.config("data", "sva_source") == "numpred":
-    return "numpred"
-  return "linzen_tsv" if run.config("data", "sva_tsv") or run.config("data", "path") else "corpus"
-
-
-def _paper_rows(ctx: Context, group: list[Run]) -> tuple[str, str | None, str | None]:
+def paper_rows(ctx: Context, group: list[Run]) -> tuple[str, str | None, str | None]:
   """(task, student paper row, teacher paper row or None) of an SVA group."""
   setup = group[0].setup
   s_row = sva_paper_row(setup, setup.student, group[0].config("model"))
@@ -88,21 +68,31 @@ def _tables(ctx: Context, scenario: str, data: str, names: list[str]) -> list[st
                    for n in names for r in ctx.groups[n])
     header = ["setup", "name", "seeds"] + [c[1] for c in columns] + (
         [f"ECE ({opt.sva_ece_bins} bins)"] if show_ece else [])
-    rows = []
+    rows, flags = [], []
     for name in names:
       group = [r for r in ctx.groups[name] if set_name in r.test_sets()]
       if not group:
         continue
-      task, s_row, t_row = _paper_rows(ctx, ctx.groups[name])
+      task, s_row, t_row = paper_rows(ctx, ctx.groups[name])
       row = [group[0].label, f"`{group[0].name}`", str(len(group))]
-      for key, _, digits in columns:
+      sched = provenance.schedule(ctx, name)
+      flag = sched.kind != provenance.SMOKE
+      for key, title, digits in columns:
         paper = paper_results.sva(task, s_row, t_row, key)
-        row.append(render.cell([r.metric(set_name, key) for r in group], ddof, digits, paper))
+        values = [r.metric(set_name, key) for r in group]
+        row.append(render.cell(values, ddof, digits, paper, flag=flag,
+                               paper_label=PAPER_LABEL[data]))
+        mean = render.flagged(values, ddof, paper)
+        if flag and mean is not None:
+          flags.append(provenance.Flag(group[0].label, set_name, title, mean, paper,
+                                       key != "perplexity", sched, data))
       if show_ece:
         row.append(ece_cell(ctx, group, set_name, opt.sva_ece_bins,
-                            paper_results.sva(task, s_row, t_row, "ece")))
+                            paper_results.sva(task, s_row, t_row, "ece"), flag=flag,
+                            paper_label=PAPER_LABEL[data]))
       rows.append(row)
-    out += [f"### `{scenario}` on `{set_name}` ({_DATA_SHORT[data]})", "",
+    out += [f"### `{scenario}` on `{set_name}` ({DATA_SHORT[data]})", "",
             f"Data: {DATA_NOTES[data]}.", ""] + \
-        render.table(header, rows)
+        render.table(header, rows) + provenance.schedule_footnote(ctx, names) + \
+        provenance.flag_notes(flags)
   return out

@@ -51,23 +51,31 @@ def _probed_pairs(ctx: Context, scenario: str) -> list[tuple[str, list[tuple[Run
   return out
 
 
-def _curves(pairs_ok: list[tuple[str, list[tuple[Run, Run]]]],
-            fn: Callable | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-  """{legend: (steps, values)}: the mean over a comparison's pairs where their steps match,
-  else one curve per seed."""
-  curves = {}
+def _curves(pairs_ok: list[tuple[str, list[tuple[Run, Run]]]], fn: Callable | None
+            ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, str], set[str]]:
+  """({legend: (steps, values)}, {legend: colour key}, dashed legends): the mean over a
+  comparison's pairs where their steps match, else one curve per seed. A baseline (no KD)
+  comparison follows its distilled one in section 3's list: it takes that one's colour, dashed,
+  so each pair of curves to compare reads at a glance."""
+  curves, keys, dashed = {}, {}, set()
+  key = ""
   for label, pairs in pairs_ok:
+    baseline = all(m.setup.teacher is None for m, _ in pairs)
+    key = key if baseline and key else label
     per_pair = [curve(m, t, fn) for m, t in pairs]
     per_pair = [c for c in per_pair if c is not None]
     if not per_pair:
       continue
     if len({tuple(s) for s, _ in per_pair}) == 1:
-      curves[f"{label} (n={len(per_pair)})"] = (
-          per_pair[0][0], np.mean([v for _, v in per_pair], axis=0))
+      named = {f"{label} (n={len(per_pair)})": (
+          per_pair[0][0], np.mean([v for _, v in per_pair], axis=0))}
     else:
-      for (s, v), (m, _) in zip(per_pair, pairs):
-        curves[f"{label} seed {m.seed}"] = (s, v)
-  return curves
+      named = {f"{label} seed {m.seed}": (s, v) for (s, v), (m, _) in zip(per_pair, pairs)}
+    curves.update(named)
+    keys.update({name: key for name in named})
+    if baseline:
+      dashed.update(named)
+  return curves, keys, dashed
 
 
 def section(ctx: Context) -> list[str]:
@@ -98,14 +106,16 @@ def section(ctx: Context) -> list[str]:
       measures = [("js", None, "1 − mean Jensen–Shannon distance to the teacher's final "
                                "probe outputs")]
     for measure, fn, ylabel in measures:
-      curves = _curves(pairs_ok, fn)
+      curves, keys, dashed = _curves(pairs_ok, fn)
       if not curves:
         continue
       path = plots.plot_similarity_over_training(
           curves, ctx.plot_path(f"similarity_training_{slug(scenario)}_{measure}.png"),
-          ylabel=measure.upper() if measure != "js" else "1 − JS distance")
+          ylabel=measure.upper() if measure != "js" else "1 − JS distance", color_keys=keys,
+          dashed=dashed)
       out += [f"`{scenario}`: {ylabel} at each saved step (mean over pairs when their steps "
-              f"match).", ""]
+              f"match); dashed: the model trained without distillation, in the colour of the "
+              f"distilled student it is compared with.", ""]
       out += ctx.image(f"similarity over training {scenario} {measure}", path)
       made = True
     if not use_reps:

@@ -1,0 +1,408 @@
+"""The "Claims" section: each claim of the paper as one line, with our effect, its seed spread
+and a verdict.
+
+A claim compares two setups, A and B ("CNN→MLP more accurate than MLP"), on one or more test
+sets. Per set the effect is Δ = mean(A) − mean(B) over seeds; its spread is the combined std
+sqrt(std_A² + std_B²) (ddof as the tables). The verdict per set (`verdict`):
+
+  reproduced      Δ has the paper's sign and |Δ| > spread
+  not reproduced  Δ has the opposite sign and |Δ| > spread
+  inconclusive    |Δ| ≤ spread, or no spread (one seed on each side)
+  not run         a setup the claim needs has no runs (or no values on that set)
+
+A setup with one seed has no std of its own: it is taken to vary as much as the other side.
+A claim over several sets is reproduced when every set is, not reproduced when any set goes the
+opposite way beyond the spread, and inconclusive otherwise.
+
+The verdict logic (`spread`, `verdict`, `combine`, `effect`, `row_cells`) is pure; `section`
+gathers the per-seed values from the runs (accuracy, ECE, section 3's pair metrics).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Sequence
+
+from inductive_kd import paper_results
+from inductive_kd.report import comparisons
+from inductive_kd.report import provenance
+from inductive_kd.report import render
+from inductive_kd.report import sva
+from inductive_kd.report.context import Context, ece_values
+from inductive_kd.report.runs import MNIST_SET_ORDER, SVA_SET_ORDER, Setup, order_sets, setup_label
+
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN = (
+    "reproduced", "not reproduced", "inconclusive", "not run")
+# The claim's direction: A above B, A below B, or A not below B by more than the spread (the
+# LM claim "at similar or worse perplexity").
+HIGHER, LOWER, NOT_LOWER = "higher", "lower", "not lower"
+
+RULE = ("Δ = mean(A) − mean(B) over seeds, ± the combined std sqrt(std_A² + std_B²) (a "
+        "one-seed setup is taken to vary as much as the other side). **reproduced**: Δ has the "
+        "paper's sign and |Δ| > that spread; **not reproduced**: the opposite sign, beyond the "
+        "spread; **inconclusive**: within the spread, or one seed on each side; **not run**: a "
+        "needed setup has no runs. Over several sets: reproduced when every set is, not "
+        "reproduced when any set goes the opposite way.")
+
+MNIST_SHIFTED = ("scale", "translate")
+_CNN, _MLP = Setup("mnist", "cnn"), Setup("mnist", "mlp")
+_CNN_TO_MLP, _MLP_TO_CNN = Setup("mnist", "mlp", "cnn"), Setup("mnist", "cnn", "mlp")
+_MLP_TO_MLP = Setup("mnist", "mlp", "mlp")
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure logic.
+
+
+def spread(std_a: float | None, n_a: int, std_b: float | None, n_b: int) -> float | None:
+  """Combined std of the two sides' seed values; None when neither side has two seeds."""
+  if n_a < 2 and n_b < 2:
+    return None
+  sa = std_a if n_a >= 2 else std_b
+  sb = std_b if n_b >= 2 else std_a
+  return math.sqrt(sa ** 2 + sb ** 2)
+
+
+def verdict(delta: float, spread_: float | None, direction: str) -> str:
+  """The verdict of one effect Δ = mean(A) − mean(B) against its spread (see the module)."""
+  if spread_ is None:
+    return INCONCLUSIVE
+  if direction == NOT_LOWER:
+    # "A at similar or worse (not lower)": only a drop beyond the spread contradicts it.
+    return REPRODUCED if delta >= -spread_ else NOT_REPRODUCED
+  if abs(delta) <= spread_:
+    return INCONCLUSIVE
+  expected = delta > 0 if direction == HIGHER else delta < 0
+  return REPRODUCED if expected else NOT_REPRODUCED
+
+
+def combine(verdicts: Sequence[str]) -> str:
+  """One verdict for a claim over several sets (sets without values are left out)."""
+  ran = [v for v in verdicts if v != NOT_RUN]
+  if not ran:
+    return NOT_RUN
+  if all(v == REPRODUCED for v in ran):
+    return REPRODUCED
+  return NOT_REPRODUCED if NOT_REPRODUCED in ran else INCONCLUSIVE
+
+
+@dataclasses.dataclass(frozen=True)
+class Effect:
+  """One claim on one test set: our Δ with its spread and verdict, and the paper's Δ."""
+  set_name: str
+  delta: float | None
+  spread: float | None
+  n_a: int
+  n_b: int
+  verdict: str
+  paper_delta: float | None = None
+
+
+def effect(set_name: str, a: Sequence[float | None], b: Sequence[float | None], direction: str,
+           ddof: int = 1, paper_delta: float | None = None) -> Effect:
+  """The effect of setup A over setup B on one set from their per-seed values."""
+  mean_a, std_a, n_a = render.mean_std(a, ddof)
+  mean_b, std_b, n_b = render.mean_std(b, ddof)
+  if not n_a or not n_b:
+    return Effect(set_name, None, None, n_a, n_b, NOT_RUN, paper_delta)
+  delta = mean_a - mean_b
+  s = spread(std_a, n_a, std_b, n_b)
+  return Effect(set_name, delta, s, n_a, n_b, verdict(delta, s, direction), paper_delta)
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+  """One line of the section: the claim as the paper makes it, for one pair of our setups."""
+  text: str
+  effects: tuple[Effect, ...]
+  digits: int = 3
+  unit: str = "seeds"      # what n counts: seeds, or (model, teacher) pairs
+  note: str = ""           # e.g. "smoke runs", said beside the verdict
+
+  @property
+  def verdict(self) -> str:
+    return combine([e.verdict for e in self.effects]) if self.effects else NOT_RUN
+
+
+def _signed(x: float, digits: int) -> str:
+  # A Δ that rounds to zero prints as +0.000, not -0.000.
+  return f"{x:+.{digits}f}" if round(x, digits) != 0 else f"+{0:.{digits}f}"
+
+
+def row_cells(claim: Claim) -> list[str]:
+  """[claim, verdict, ours: Δ ± spread per set, paper's Δ per set, seeds]."""
+  ran = [e for e in claim.effects if e.verdict != NOT_RUN]
+  named = len(claim.effects) > 1
+  ours, paper = [], []
+  for e in ran:
+    prefix = f"`{e.set_name}` " if named else ""
+    if e.spread is None:
+      text = f"{_signed(e.delta, claim.digits)} (no spread: 1 seed each)"
+    else:
+      text = f"{_signed(e.delta, claim.digits)} ± {e.spread:.{claim.digits}f}"
+    ours.append(prefix + text + (f" ({e.verdict})" if named else ""))
+  for e in claim.effects:
+    if e.paper_delta is not None:
+      paper.append((f"`{e.set_name}` " if named else "") + _signed(e.paper_delta, claim.digits))
+  counts = sorted({(e.n_a, e.n_b) for e in ran})
+  seeds = "; ".join(f"{a} vs {b}" for a, b in counts) + (f" {claim.unit}" if counts else "")
+  verdict_text = f"**{claim.verdict}**" + (f" ({claim.note})" if claim.note else "")
+  return [claim.text, verdict_text, "; ".join(ours) or "—", "; ".join(paper) or "—",
+          seeds or "—"]
+
+
+def table(claims: Sequence[Claim]) -> list[str]:
+  return render.table(["claim (A vs B)", "verdict", "ours: Δ = A − B ± spread", "paper: Δ",
+                       "n (A vs B)"], [row_cells(c) for c in claims])
+
+
+# ---------------------------------------------------------------------------------------------
+# Gathering the values from the runs.
+
+
+def _names(ctx: Context, setup: Setup, names: Sequence[str] | None = None) -> list[str]:
+  """Groups (in report order) that trained `setup`; teacher-mode variants are separate groups."""
+  pool = names if names is not None else ctx.ordered_groups(
+      preferred=paper_results.MNIST_SETUP_ORDER)
+  return [n for n in pool if ctx.groups[n][0].setup == setup]
+
+
+def _mode(ctx: Context, name: str):
+  return ctx.groups[name][0].results.get("teacher_mode")
+
+
+def _pairs(ctx: Context, a_names: list[str], b_names: list[str]) -> list[tuple[str, str]]:
+  """The (A, B) group pairs a claim is shown for: every pair, except that two distilled sides
+  are matched by teacher mode where they can be (eval-mode against eval-mode)."""
+  pairs = [(a, b) for a in a_names for b in b_names]
+  matched = [(a, b) for a, b in pairs if _mode(ctx, a) == _mode(ctx, b)]
+  both_distilled = all(ctx.groups[n][0].setup.teacher for n in a_names + b_names)
+  return matched if both_distilled and matched else pairs
+
+
+def _smoke_note(ctx: Context, names: Sequence[str]) -> str:
+  return "smoke runs: not evidence" if any(provenance.is_smoke(ctx, n) for n in names) else ""
+
+
+def _paper_center(value) -> float | None:
+  """A reported value as one number: the mean, the plotted value, or a range's midpoint."""
+  if value is None:
+    return None
+  for attr in ("mean", "value"):
+    if hasattr(value, attr):
+      return float(getattr(value, attr))
+  return (value.low + value.high) / 2
+
+
+def _paper_delta(a, b) -> float | None:
+  a, b = _paper_center(a), _paper_center(b)
+  return None if a is None or b is None else a - b
+
+
+def _metric_values(ctx: Context, name: str, set_name: str, metric: str, bins: int):
+  group = ctx.groups[name]
+  if metric == "ece":
+    return ece_values(ctx, group, set_name, bins)[0]
+  return [r.metric(set_name, metric) for r in group]
+
+
+def _setup_claims(ctx: Context, template: str, a: Setup, b: Setup, metric: str,
+                  sets: Sequence[str], direction: str) -> list[Claim]:
+  """One MNIST claim between two setups, a line per matched (A group, B group) pair."""
+  a_names, b_names = _names(ctx, a), _names(ctx, b)
+  if not a_names or not b_names:
+    missing = " and ".join(setup_label(s) for s, n in ((a, a_names), (b, b_names)) if not n)
+    return [Claim(template.format(a=setup_label(a), b=setup_label(b)), (),
+                  note=f"no {missing} runs")]
+  bins = ctx.opt.mnist_ece_bins
+  out = []
+  for an, bn in _pairs(ctx, a_names, b_names):
+    effects = tuple(effect(
+        s, _metric_values(ctx, an, s, metric, bins), _metric_values(ctx, bn, s, metric, bins),
+        direction, ctx.opt.std_ddof,
+        _paper_delta(paper_results.mnist(a.config_name, s, metric),
+                     paper_results.mnist(b.config_name, s, metric)))
+        for s in sets)
+    out.append(Claim(template.format(a=ctx.groups[an][0].label, b=ctx.groups[bn][0].label),
+                     effects, note=_smoke_note(ctx, (an, bn))))
+  return out
+
+
+_PAIR_METRICS = (("cka", "linear CKA of the penultimate representations"),
+                 ("agreement", "prediction agreement"),
+                 ("jaccard", "error overlap (Jaccard)"))
+
+
+def _toward_teacher_claims(ctx: Context, distilled: Setup) -> list[Claim]:
+  """The distilled student is closer to its teacher than the same architecture trained alone
+  is to that teacher: section 3's pair metrics, one line per metric."""
+  base = distilled.baseline
+  t_label = setup_label(Setup(distilled.scenario, distilled.teacher))
+  d_names, b_names = _names(ctx, distilled), _names(ctx, base)
+  template = "{a} closer to its teacher " + t_label + " than {b} is: {m}, on each test set"
+  if not d_names or not b_names:
+    missing = " and ".join(setup_label(s) for s, n in ((distilled, d_names), (base, b_names))
+                           if not n)
+    return [Claim(template.format(a=setup_label(distilled), b=setup_label(base),
+                                  m="CKA, prediction agreement, error overlap"), (),
+                  note=f"no {missing} runs")]
+  out = []
+  for dn in d_names:
+    pairs = [(r, ctx.teacher_of.get(r.key)) for r in ctx.groups[dn]]
+    pairs = [(m, t) for m, t in pairs if t is not None]
+    teachers = list({t.key: t for _, t in pairs}.values())
+    for bn in b_names:
+      bpairs = [(b, t) for t in teachers for b in ctx.groups[bn] if b.key != t.key]
+      sets = order_sets({s for m, t in pairs + bpairs for s in m.test_sets()
+                         if s in t.test_sets()}, MNIST_SET_ORDER)
+      sets = [s for s in sets if s in MNIST_SET_ORDER] or sets
+      for metric, title in _PAIR_METRICS:
+        effects = tuple(effect(
+            s, [comparisons.pair_metrics(ctx, m, t, s).get(metric) for m, t in pairs],
+            [comparisons.pair_metrics(ctx, b, t, s).get(metric) for b, t in bpairs],
+            HIGHER, ctx.opt.std_ddof) for s in sets)
+        if not pairs:
+          note = "teacher runs not found"
+        elif all(e.verdict == NOT_RUN for e in effects):
+          note = "no predictions to compare"
+        else:
+          note = _smoke_note(ctx, (dn, bn))
+        out.append(Claim(template.format(a=ctx.groups[dn][0].label, b=ctx.groups[bn][0].label,
+                                         m=title), effects, unit="pairs", note=note))
+  return out
+
+
+def mnist_claims(ctx: Context) -> list[Claim]:
+  bins = ctx.opt.mnist_ece_bins
+  shifted = "on the shifted sets"
+  out = []
+  out += _setup_claims(ctx, "{a} more accurate than {b} " + shifted, _CNN_TO_MLP, _MLP,
+                       "accuracy", MNIST_SHIFTED, HIGHER)
+  out += _setup_claims(ctx, "{a} better calibrated than {b} " + shifted +
+                       f" (lower ECE, {bins:,} bins)", _CNN_TO_MLP, _MLP, "ece",
+                       MNIST_SHIFTED, LOWER)
+  out += _setup_claims(ctx, "Distillation from a CNN helps the MLP more than self-distillation: "
+                       "{a} more accurate than {b} " + shifted, _CNN_TO_MLP, _MLP_TO_MLP,
+                       "accuracy", MNIST_SHIFTED, HIGHER)
+  out += _setup_claims(ctx, "{a} loses some of the CNN's robustness: less accurate than {b} " +
+                       shifted, _MLP_TO_CNN, _CNN, "accuracy", MNIST_SHIFTED, LOWER)
+  for distilled in (_CNN_TO_MLP, _MLP_TO_CNN):
+    out += _toward_teacher_claims(ctx, distilled)
+  return out
+
+
+# --- Subject-verb agreement ------------------------------------------------------------------
+
+
+def _is_lstm(row: str | None) -> bool:
+  return bool(row) and "LSTM" in row
+
+
+def _is_transformer(row: str | None) -> bool:
+  return bool(row) and "Transformer" in row
+
+
+def sva_claims(ctx: Context, scenario: str, names: Sequence[str]) -> list[Claim]:
+  """The agreement claims among the groups `names` (one scenario, one data source)."""
+  task = Setup(scenario, "x").sva_task
+  rows = {n: sva.paper_rows(ctx, ctx.groups[n]) for n in names}
+  alone = [n for n in names if ctx.groups[n][0].setup.teacher is None]
+  lstms = [n for n in alone if _is_lstm(rows[n][1])]
+  transformers = [n for n in alone if _is_transformer(rows[n][1])]
+  distilled = [n for n in names if ctx.groups[n][0].setup.teacher is not None
+               and _is_lstm(rows[n][2]) and _is_transformer(rows[n][1])]
+  metric, metric_title = (("mu_accuracy", "μ-accuracy") if task == "cl"
+                          else ("macro_attractors", "A-accuracy"))
+  ddof, bins = ctx.opt.std_ddof, ctx.opt.sva_ece_bins
+
+  def sets_of(group_names):
+    shared = set.intersection(*[set(r.test_sets()) for n in group_names
+                                for r in ctx.groups[n]])
+    # `test` is the paper's split; real-text runs have several test sets and no `test`.
+    return ["test"] if "test" in shared else order_sets(shared - {"valid"}, SVA_SET_ORDER)
+
+  def claim(text, an, bn, key, direction, digits=3):
+    sets = sets_of([an, bn])
+    effects = []
+    for s in sets:
+      if key == "ece":
+        a_vals, b_vals = (ece_values(ctx, ctx.groups[n], s, bins)[0] for n in (an, bn))
+      else:
+        a_vals, b_vals = ([r.metric(s, key) for r in ctx.groups[n]] for n in (an, bn))
+      paper = _paper_delta(paper_results.sva(task, rows[an][1], rows[an][2], key),
+                           paper_results.sva(task, rows[bn][1], rows[bn][2], key))
+      effects.append(effect(s, a_vals, b_vals, direction, ddof, paper))
+    return Claim(text.format(a=ctx.groups[an][0].label, b=ctx.groups[bn][0].label),
+                 tuple(effects), digits, note=_smoke_note(ctx, (an, bn)))
+
+  def not_run(text, what):
+    return Claim(text.format(a="LSTM", b="Transformer", t="Transformer"), (),
+                 note=f"no {what} runs")
+
+  out = []
+  acc_text = "{a} more accurate than {b} (" + metric_title + ")"
+  if lstms and transformers:
+    for ln in lstms:
+      for tn in transformers:
+        out.append(claim(acc_text, ln, tn, metric, HIGHER))
+        if task == "cl":
+          out.append(claim("{a} better calibrated than {b} (lower ECE, " + str(bins) +
+                           " bins)", ln, tn, "ece", LOWER))
+        else:
+          out.append(claim("{a} at similar or worse perplexity than {b} (not lower beyond the "
+                           "spread)", ln, tn, "perplexity", NOT_LOWER, digits=2))
+  else:
+    missing = "LSTM" if not lstms else "Transformer"
+    out.append(not_run(acc_text, missing))
+    out.append(not_run("{a} better calibrated than {b} (lower ECE)" if task == "cl" else
+                       "{a} at similar or worse perplexity than {b}", missing))
+  kd_text = "{a} more accurate than {b} (" + metric_title + ")"
+  made = False
+  for dn in distilled:
+    for tn in transformers:
+      if rows[tn][1] == rows[dn][1]:
+        out.append(claim(kd_text, dn, tn, metric, HIGHER))
+        made = True
+  if not made:
+    # Name the Transformer that ran (or whose distilled version ran), so the line says which
+    # cell of the grid is missing.
+    students = sorted({rows[n][1] for n in transformers + distilled}) or ["Transformer"]
+    for student in students:
+      what = (f"plain {student}" if any(rows[n][1] == student for n in distilled)
+              else f"LSTM→{student}")
+      out.append(Claim(kd_text.format(a=f"LSTM→{student}", b=student), (),
+                       note=f"no {what} runs"))
+  return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The section.
+
+
+def section(ctx: Context) -> list[str]:
+  out = ["## Claims", "",
+         "Each claim of the paper, for the setups that ran. " + RULE + " The paper's Δ is the "
+         "difference of its reported means (agreement: values read off its plots; LM ranges "
+         "by their midpoints). The full numbers are in the sections below.", ""]
+  if "mnist" in ctx.scenarios():
+    out += ["### MNIST (MNIST test and MNIST-C shifted sets)", ""]
+    out += table(mnist_claims(ctx))
+  else:
+    out += ["MNIST: **not run** (no MNIST runs).", ""]
+  sva_scenarios = [s for s in ctx.scenarios() if sva.is_sva(s)]
+  for scenario in ("sva_cl", "sva_lm"):
+    task = "classification" if scenario == "sva_cl" else "language models"
+    if scenario not in sva_scenarios:
+      out += [f"Agreement {task} (`{scenario}`): **not run** (no runs).", ""]
+      continue
+    by_data: dict[str, list[str]] = {}
+    for name in ctx.scenario_groups(scenario):
+      by_data.setdefault(provenance.data_source(ctx.groups[name][0]), []).append(name)
+    for data, names in by_data.items():
+      label = provenance.DATA_SHORT[data]
+      if not provenance.is_papers_data(data):
+        label += " (not the paper's data: the paper's Δ is from Linzen's data)"
+      out += [f"### Agreement {task} (`{scenario}`), {label}", ""]
+      out += table(sva_claims(ctx, scenario, names))
+  return out
