@@ -87,19 +87,10 @@ def _unknown_override(argv) -> str | None:
   return None
 
 
-def _causes(e: BaseException):
-  """e and the exceptions it was raised from (absl and ml_collections wrap a config's errors)."""
-  seen = []
-  while e is not None and e not in seen:
-    seen.append(e)
-    yield e
-    e = e.__cause__ or e.__context__
-
-
 def _config_file_error(e: BaseException, spec: str) -> str | None:
   """What went wrong while loading the config file, in one line, or None if it was not that."""
   path = os.path.realpath(spec.partition(":")[0])
-  for cause in _causes(e):
+  for cause in workdir_lib.causes(e):
     if isinstance(cause, SyntaxError) and cause.filename:
       return f"config file {cause.filename} line {cause.lineno}: SyntaxError: {cause.msg}"
     if isinstance(cause, config_lib.ConfigError) and "Error whilst parsing" not in str(cause):

@@ -258,7 +258,8 @@ def claim(config, workdir: Path, seed_dirs):
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
-def _causes(e: BaseException):
+def causes(e: BaseException):
+  """e and the exceptions it was raised from or while handling (libraries wrap errors)."""
   seen = []
   while e is not None and e not in seen:
     seen.append(e)
@@ -276,7 +277,7 @@ def _failed_write(e: BaseException) -> tuple[str, str] | None:
   become (orbax writes it under '<step>.orbax-checkpoint-tmp...' and renames it at the end).
   """
   step_folder = lambda path: re.sub(r"\.orbax-checkpoint-tmp[^/]*(/.*)?$", "", path)
-  for cause in _causes(e):
+  for cause in causes(e):
     if isinstance(cause, WorkdirError):
       return None  # Already reported in one line (by the run of a teacher trained first).
     if isinstance(cause, OSError) and cause.errno in NO_SPACE:
