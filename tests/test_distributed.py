@@ -528,7 +528,7 @@ def test_print_jobs_lists_one_valid_command_per_config_and_seed(tmp_path):
                        capture_output=True, text=True, timeout=60,
                        env={**os.environ, "SEEDS": "0 1", "RUNS": str(tmp_path)}).stdout
   lines = out.strip().splitlines()
-  assert len(lines) == 2 * (6 + 20)  # Two seeds of the MNIST and agreement-classification grids.
+  assert len(lines) == 2 * (6 + 20 + 7)  # Two seeds of the MNIST, classification and LM grids.
   seen = {(f["config"], f["config.seed"]) for f in
           (_check_job_line(line, str(tmp_path), distributed=False) for line in lines)}
   assert len(seen) == len(lines)
@@ -539,10 +539,11 @@ def test_slurm_scripts_print_valid_commands(tmp_path):
   out = subprocess.run(["bash", "scripts/submit_slurm.sh", "--quick", "--partition=gpu"], cwd=REPO,
                        check=True, capture_output=True, text=True, timeout=60, env=env).stdout
   first, second = [shlex.split(line) for line in out.strip().splitlines()]
-  # Teachers: 2 MNIST + 4 agreement baselines; students: 4 MNIST + 16 agreement cells.
-  assert first[:3] == ["sbatch", "--array=0-5", "--partition=gpu"]
-  assert second[:4] == ["sbatch", "--array=0-19", "--dependency=afterok:DRYRUN", "--partition=gpu"]
-  for cmd, kind, n in ((first, "teachers", 6), (second, "students", 20)):
+  # Teachers: 2 MNIST + 4 classifier + 3 LM baselines; students: 4 MNIST + 16 classifier + 4 LM
+  # cells.
+  assert first[:3] == ["sbatch", "--array=0-8", "--partition=gpu"]
+  assert second[:4] == ["sbatch", "--array=0-23", "--dependency=afterok:DRYRUN", "--partition=gpu"]
+  for cmd, kind, n in ((first, "teachers", 9), (second, "students", 24)):
     assert cmd[-2:] == ["scripts/slurm_gpu.sbatch", f"--jobs-file={tmp_path}/jobs_{kind}.txt"]
     jobs = (tmp_path / f"jobs_{kind}.txt").read_text().strip().splitlines()
     assert len(jobs) == n and all(("_to_" in j) == (kind == "students") for j in jobs)
@@ -554,8 +555,8 @@ def test_slurm_scripts_print_valid_commands(tmp_path):
       assert argv[:4] == ["srun", "--kill-on-bad-exit=1", "bash", "-c"] and len(argv) == 5
       _check_job_line(argv[4], str(tmp_path), distributed=True)
   bad = subprocess.run(["bash", "scripts/slurm_gpu.sbatch", cmd[-1]], cwd=REPO, capture_output=True,
-                       text=True, timeout=30, env={**env, "SLURM_ARRAY_TASK_ID": "20"})
-  assert bad.returncode == 2 and "use --array=0-19" in bad.stderr
+                       text=True, timeout=30, env={**env, "SLURM_ARRAY_TASK_ID": "24"})
+  assert bad.returncode == 2 and "use --array=0-23" in bad.stderr
 
 
 def test_tpu_pod_launcher_runs_each_job_on_all_workers(tmp_path):
@@ -564,13 +565,13 @@ def test_tpu_pod_launcher_runs_each_job_on_all_workers(tmp_path):
   out = subprocess.run(["bash", "scripts/tpu_pod.sh", "grid", "--quick"], cwd=REPO, check=True,
                        capture_output=True, text=True, timeout=60, env=env).stdout
   lines = [shlex.split(line) for line in out.strip().splitlines()]
-  assert len(lines) == 27  # 6 MNIST and 20 agreement runs, then the report.
+  assert len(lines) == 34  # 6 MNIST, 20 classifier and 7 LM runs, then the report.
   for argv in lines:
     assert argv[:7] == ["gcloud", "compute", "tpus", "tpu-vm", "ssh", "pod", "--zone=us-central2-b"]
     assert argv[7] == "--worker=all" and argv[8].startswith("--command=cd inductive-kd && ")
-  for argv in lines[:26]:
+  for argv in lines[:33]:
     _check_job_line(argv[8].split(" && ", 1)[1], str(tmp_path), distributed=True)
-  assert "inductive_kd.report" in lines[26][8]
+  assert "inductive_kd.report" in lines[33][8]
   missing = subprocess.run(["bash", "scripts/tpu_pod.sh", "run"], cwd=REPO, capture_output=True,
                            text=True, timeout=30, env={**os.environ, "DRY_RUN": "1"})
   assert missing.returncode != 0 and "TPU_NAME" in missing.stderr
