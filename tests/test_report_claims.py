@@ -139,3 +139,43 @@ def test_agreement_claims_per_data_source(tmp_path):
   assert row(lm, "LSTM more accurate than Transformer (A-accuracy)")[1:3] == [
       "**inconclusive**", "+0.030 (no spread: 1 seed each)"]
   assert "MNIST: **not run**" in part
+
+
+def test_agreement_claims_follow_the_papers_order_and_compare_teachers(tmp_path):
+  """The independent classifiers in the paper's order (adjacent pairs that ran, the missing model
+  named), and for each Transformer-family student the LSTM teacher against no teacher and
+  against another teacher."""
+  root = str(tmp_path / "runs")
+  cells = [("sva_cl_lstm", ("sva_cl", "lstm", None), 0.95, 0.03, "lstm_classifier", None),
+           ("sva_cl_ut_seq", ("sva_cl", "ut_seq", None), 0.93, 0.04, "transformer_classifier",
+            None),
+           ("sva_cl_transformer_seq", ("sva_cl", "transformer_seq", None), 0.91, 0.06,
+            "transformer_classifier", None),
+           ("sva_cl_lstm_to_transformer_seq", ("sva_cl", "transformer_seq", "lstm"), 0.92, 0.04,
+            "transformer_classifier", "sva_cl_lstm"),
+           ("sva_cl_ut_seq_to_transformer_seq", ("sva_cl", "transformer_seq", "ut_seq"), 0.905,
+            0.05, "transformer_classifier", "sva_cl_ut_seq")]
+  for seed in (0, 1):
+    d = 0.002 * seed
+    for name, setup, acc, ece, model, teacher in cells:
+      _sva_run(root, name, seed, setup, {"mu_accuracy": acc + d, "ece": ece + d}, model,
+               teacher=teacher)
+  text = report.generate_report(root, tmp_path / "report").read_text()
+  cl = section(section(text, "## Claims"), "### Agreement classification (`sva_cl`)", "\n### ")
+  # Adjacent pairs of Transformer < Transformer-seq < UTransformer-seq < LSTM that ran.
+  assert row(cl, "UTransformer-seq more accurate than Transformer-seq")[1:4] == [
+      "**reproduced**", "+0.020 ± 0.002", "+0.005"]  # paper 0.969 - 0.964
+  assert row(cl, "LSTM more accurate than UTransformer-seq")[1] == "**reproduced**"
+  assert row(cl, "UTransformer-seq better calibrated than Transformer-seq")[1:3] == [
+      "**reproduced**", "-0.020 ± 0.002"]
+  assert row(cl, "LSTM more accurate than Transformer-seq (μ-accuracy)")[1] == "**reproduced**"
+  assert row(cl, "the whole order")[1] == "**not run** (no Transformer runs)"
+  # The LSTM teacher: against no teacher (accuracy and ECE) and against the UT-seq teacher.
+  assert row(cl, "LSTM→Transformer-seq more accurate than Transformer-seq")[1:4] == [
+      "**reproduced**", "+0.010 ± 0.002", "+0.008"]
+  assert row(cl, "LSTM→Transformer-seq better calibrated than Transformer-seq")[1] == \
+      "**reproduced**"
+  helps_more = row(cl, "LSTM→Transformer-seq more accurate than UTransformer-seq→Transformer-seq")
+  assert helps_more[1:3] == ["**reproduced**", "+0.015 ± 0.002"]
+  assert row(cl, "LSTM→UTransformer-seq more accurate than UTransformer-seq")[1] == \
+      "**not run** (no LSTM→UTransformer-seq runs)"

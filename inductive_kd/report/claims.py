@@ -303,18 +303,36 @@ def _is_transformer(row: str | None) -> bool:
   return bool(row) and "Transformer" in row
 
 
+# The paper's order of the independent classifiers, least to most accurate (and most to least
+# calibrated): Transformer < Transformer-seq < UTransformer-seq < LSTM (PAPER.md).
+CL_ORDER = ("Transformer", "Transformer-seq", "UTransformer-seq", "LSTM")
+
+
 def sva_claims(ctx: Context, scenario: str, names: Sequence[str]) -> list[Claim]:
-  """The agreement claims among the groups `names` (one scenario, one data source)."""
+  """The agreement claims among the groups `names` (one scenario, one data source).
+
+  Independent models: each adjacent pair of the paper's order that ran (classification:
+  CL_ORDER; a model that did not run is skipped and named in a "not run" line) and the LSTM
+  against every Transformer. Distillation: an LSTM teacher lifts each Transformer-family student
+  (classification: in accuracy and ECE; LMs: in agreement, with the perplexity beside it), and
+  lifts it more than any other teacher that ran ("Transformer teachers barely help").
+  """
   task = Setup(scenario, "x").sva_task
   rows = {n: sva.paper_rows(ctx, ctx.groups[n]) for n in names}
   alone = [n for n in names if ctx.groups[n][0].setup.teacher is None]
-  lstms = [n for n in alone if _is_lstm(rows[n][1])]
+  by_row: dict[str, list[str]] = {}
+  for n in alone:
+    if rows[n][1]:
+      by_row.setdefault(rows[n][1], []).append(n)
   transformers = [n for n in alone if _is_transformer(rows[n][1])]
-  distilled = [n for n in names if ctx.groups[n][0].setup.teacher is not None
-               and _is_lstm(rows[n][2]) and _is_transformer(rows[n][1])]
+  taught = [n for n in names if ctx.groups[n][0].setup.teacher is not None
+            and _is_transformer(rows[n][1])]
   metric, metric_title = (("mu_accuracy", "μ-accuracy") if task == "cl"
                           else ("macro_attractors", "A-accuracy"))
   ddof, bins = ctx.opt.std_ddof, ctx.opt.sva_ece_bins
+  acc_text = "{a} more accurate than {b} (" + metric_title + ")"
+  ece_text = "{a} better calibrated than {b} (lower ECE, " + str(bins) + " bins)"
+  ppl_text = "{a} at similar or worse perplexity than {b} (not lower beyond the spread)"
 
   def sets_of(group_names):
     shared = set.intersection(*[set(r.test_sets()) for n in group_names
@@ -336,43 +354,57 @@ def sva_claims(ctx: Context, scenario: str, names: Sequence[str]) -> list[Claim]
     return Claim(text.format(a=ctx.groups[an][0].label, b=ctx.groups[bn][0].label),
                  tuple(effects), digits, note=_smoke_note(ctx, (an, bn)))
 
-  def not_run(text, what):
-    return Claim(text.format(a="LSTM", b="Transformer", t="Transformer"), (),
-                 note=f"no {what} runs")
+  def not_run(text, a, b, what):
+    return Claim(text.format(a=a, b=b), (), note=f"no {what} runs")
+
+  def independent(an, bn):
+    second = (claim(ece_text, an, bn, "ece", LOWER) if task == "cl" else
+              claim(ppl_text, an, bn, "perplexity", NOT_LOWER, digits=2))
+    return [claim(acc_text, an, bn, metric, HIGHER), second]
 
   out = []
-  acc_text = "{a} more accurate than {b} (" + metric_title + ")"
-  if lstms and transformers:
-    for ln in lstms:
-      for tn in transformers:
-        out.append(claim(acc_text, ln, tn, metric, HIGHER))
-        if task == "cl":
-          out.append(claim("{a} better calibrated than {b} (lower ECE, " + str(bins) +
-                           " bins)", ln, tn, "ece", LOWER))
-        else:
-          out.append(claim("{a} at similar or worse perplexity than {b} (not lower beyond the "
-                           "spread)", ln, tn, "perplexity", NOT_LOWER, digits=2))
-  else:
-    missing = "LSTM" if not lstms else "Transformer"
-    out.append(not_run(acc_text, missing))
-    out.append(not_run("{a} better calibrated than {b} (lower ECE)" if task == "cl" else
-                       "{a} at similar or worse perplexity than {b}", missing))
-  kd_text = "{a} more accurate than {b} (" + metric_title + ")"
-  made = False
-  for dn in distilled:
-    for tn in transformers:
-      if rows[tn][1] == rows[dn][1]:
-        out.append(claim(kd_text, dn, tn, metric, HIGHER))
-        made = True
-  if not made:
-    # Name the Transformer that ran (or whose distilled version ran), so the line says which
-    # cell of the grid is missing.
-    students = sorted({rows[n][1] for n in transformers + distilled}) or ["Transformer"]
-    for student in students:
-      what = (f"plain {student}" if any(rows[n][1] == student for n in distilled)
-              else f"LSTM→{student}")
-      out.append(Claim(kd_text.format(a=f"LSTM→{student}", b=student), (),
-                       note=f"no {what} runs"))
+  # Independent models.
+  if task == "cl":
+    ran = [r for r in CL_ORDER if r in by_row]
+    row_pairs = [(hi, lo) for lo, hi in zip(ran, ran[1:])]
+    if "LSTM" in by_row:
+      row_pairs += [("LSTM", r) for r in ran
+                    if _is_transformer(r) and ("LSTM", r) not in row_pairs]
+    group_pairs = [(an, bn) for hi, lo in row_pairs for an in by_row[hi] for bn in by_row[lo]]
+  else:  # The LM plots: every LSTM (small or not) against every Transformer.
+    group_pairs = [(an, bn) for an in alone if _is_lstm(rows[an][1]) for bn in transformers]
+  for an, bn in group_pairs:
+    out += independent(an, bn)
+  if not group_pairs:
+    missing = "LSTM" if not any(_is_lstm(rows[n][1]) for n in alone) else "Transformer"
+    out.append(not_run(acc_text, "LSTM", "Transformer", missing))
+    out.append(not_run(ece_text if task == "cl" else ppl_text, "LSTM", "Transformer", missing))
+  if task == "cl" and len(ran) < len(CL_ORDER):
+    out.append(Claim(" < ".join(CL_ORDER) + " (μ-accuracy; the reverse in ECE): the whole "
+                     "order", (), note="no " + ", ".join(r for r in CL_ORDER if r not in ran)
+                     + " runs"))
+
+  # Distillation, per Transformer-family student.
+  students = sorted({rows[n][1] for n in transformers + taught})
+  for student in students:
+    plain = [n for n in transformers if rows[n][1] == student]
+    from_lstm = [n for n in taught if rows[n][1] == student and _is_lstm(rows[n][2])]
+    others = [n for n in taught if rows[n][1] == student and not _is_lstm(rows[n][2])]
+    if not from_lstm or not plain:
+      what = f"plain {student}" if from_lstm else f"LSTM→{student}"
+      out.append(not_run(acc_text, f"LSTM→{student}", student, what))
+    for dn in from_lstm:
+      for bn in plain:
+        out.append(claim(acc_text, dn, bn, metric, HIGHER))
+        out.append(claim(ece_text, dn, bn, "ece", LOWER) if task == "cl" else
+                   claim(ppl_text, dn, bn, "perplexity", NOT_LOWER, digits=2))
+      for on in others:
+        out.append(claim("{a} more accurate than {b}: the LSTM teacher helps more ("
+                         + metric_title + ")", dn, on, metric, HIGHER))
+    if from_lstm and not others:
+      out.append(not_run("{a} more accurate than {b}: the LSTM teacher helps more",
+                         f"LSTM→{student}", f"Transformer-family teacher→{student}",
+                         f"Transformer-family teacher→{student}"))
   return out
 
 
