@@ -1,15 +1,17 @@
-"""Train-step throughput of the SVA LSTMs (cl_lstm / small_lstm_v4, lm_lstm_shared_emb /
-lstm_drop31_v2): a jitted JAX step vs PyTorch.
+"""Train-step throughput of the SVA LSTMs, the trainer's own step vs PyTorch: the classifier
+(configs/sva_cl.py:student=lstm, cl_lstm / small_lstm_v4) and the language model
+(configs/sva_lm.py:student=lstm, lm_lstm_shared_emb / lstm_drop31_v2, tied softmax over the
+vocabulary at every position).
 
-  python benchmarks/bench_sva_lstm.py
-  python benchmarks/bench_sva_lstm.py --threads=1 --unroll=4
+  python benchmarks/bench_sva_lstm.py --threads=1                # size=cpu (the default)
+  python benchmarks/bench_sva_lstm.py --threads=1 --size=paper   # the paper's 256-d / 512-d
+  python benchmarks/bench_sva_lstm.py --threads=1 --setups=cl_lstm --fused_lstm
 
-JAX: inductive_kd.models.lstm (Keras-faithful: per-sequence input and recurrent dropout masks,
-masking) in the step of sva_bench.py (Adam, cross-entropy via losses.distillation_loss; KD =
-soft targets of a same-size LSTM teacher in training mode). PyTorch twins:
-- 'keras loop': torch_models.KerasLSTMLayer, the same maths, eager time loop;
-- 'nn.LSTM': torch's fused oneDNN LSTM, which has no recurrent dropout and no masking, so it is
-  NOT the same model: a lower bound on what PyTorch could do, shown for context only.
+JAX: train.make_train_step from the config file (sva_bench.py). PyTorch twins:
+- torch_models.KerasLSTMLayer: the same maths (per-sequence input and recurrent dropout masks,
+  Keras masking), an eager time loop;
+- with --fused_lstm also torch's fused oneDNN nn.LSTM, which has no recurrent dropout and no
+  masking: NOT the same model, a lower bound on what PyTorch could do, for context only.
 """
 from __future__ import annotations
 
@@ -20,42 +22,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # pylint: disable=g-import-not-at-top,wrong-import-position
 import sva_bench  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+# Steps per timed round when --steps is 0: about a second of work per round on one core.
+AUTO_STEPS = {"cpu": {"cl_lstm": 4, "lm_lstm": 2}, "paper": {"cl_lstm": 2, "lm_lstm": 1}}
+
 
 def main():
-  p = common.base_parser(__doc__.splitlines()[0], batch_size=64, steps=3, rounds=4)
-  p.add_argument("--length", type=int, default=32, help="Padded sequence length.")
-  p.add_argument("--unroll", type=int, default=1, help="KerasLSTM scan unroll (speed only).")
-  p.add_argument("--no_kd", action="store_true")
+  p = common.base_parser(__doc__.splitlines()[0], batch_size=64, steps=0, rounds=3)
+  sva_bench.add_flags(p, "cl_lstm,lm_lstm")
   args = p.parse_args()
   common.setup(args)
-  from inductive_kd.models import lstm  # pylint: disable=g-import-not-at-top
-
-  v = sva_bench.VOCAB
-  cl = lambda: lstm.build("cl_lstm", "small_lstm_v4", v, unroll=args.unroll)
-  lm = lambda: lstm.build("lm_lstm_shared_emb", "lstm_drop31_v2", v, unroll=args.unroll)
-
-  def torch_cl(fused=False):
-    import torch_models  # pylint: disable=g-import-not-at-top
-    return torch_models.LSTMClassifier(v, fused=fused)
-
-  def torch_lm(fused=False):
-    import torch_models  # pylint: disable=g-import-not-at-top
-    return torch_models.LSTMLM(v, fused=fused)
-
-  entries = {
-      "cl_lstm plain": (lambda: sva_bench.jax_runner(args, cl(), False),
-                        lambda: sva_bench.torch_runner(args, torch_cl(), False), True),
-      "cl_lstm plain vs nn.LSTM": (lambda: sva_bench.jax_runner(args, cl(), False),
-                                   lambda: sva_bench.torch_runner(args, torch_cl(True), False),
-                                   False),
-      "lm_lstm plain": (lambda: sva_bench.jax_runner(args, lm(), True),
-                        lambda: sva_bench.torch_runner(args, torch_lm(), True), True),
-  }
-  if not args.no_kd:
-    entries["cl_lstm kd(lstm->lstm)"] = (
-        lambda: sva_bench.jax_runner(args, cl(), False, teacher=cl()),
-        lambda: sva_bench.torch_runner(args, torch_cl(), False, teacher=torch_cl()), True)
-  sva_bench.run_benchmark("sva_lstm", args, entries)
+  steps = {s: args.steps or AUTO_STEPS[args.size].get(s, 1) for s in sva_bench.SETUPS}
+  sva_bench.run_benchmark(f"sva_lstm_{args.size}", args, steps)
 
 
 if __name__ == "__main__":

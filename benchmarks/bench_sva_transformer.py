@@ -1,12 +1,15 @@
-"""Train-step throughput of the SVA Transformers (cl_gpt2 / small_gpt_v9, cl_gpt2_shared /
-small_ugpt_v9, lm_gpt2 / very_big_gpt_v10): a jitted JAX step vs PyTorch.
+"""Train-step throughput of the SVA Transformers, the trainer's own step vs PyTorch: the
+classifiers transformer_seq (cl_gpt2), ut_seq (cl_gpt2_shared), transformer (cl_bert,
+bidirectional with a CLS token) and LSTM -> transformer_seq distillation (configs/sva_cl.py); the
+language model transformer (lm_gpt2) and LSTM -> transformer distillation (configs/sva_lm.py).
 
-  python benchmarks/bench_sva_transformer.py
-  python benchmarks/bench_sva_transformer.py --threads=1 --models=cl_gpt2,lm_gpt2
+  python benchmarks/bench_sva_transformer.py --threads=1                 # size=cpu, every setup
+  python benchmarks/bench_sva_transformer.py --threads=1 --size=paper --setups=cl_transformer_seq
 
-JAX: inductive_kd.models.transformer in the step of sva_bench.py (Adam, cross-entropy via
-losses.distillation_loss; KD = soft targets of a same-config teacher in training mode).
-PyTorch: torch_models.GPT2 (same blocks, dropout sites, masks, tied LM head), eager.
+JAX: train.make_train_step from the config file (sva_bench.py): KD students get soft targets
+from an LSTM teacher in the config's teacher mode ('train': dropout on), run inside the step.
+PyTorch: torch_models.GPT2 twins (same blocks, dropout sites, masks, tied LM head) and the
+LSTM twin as teacher, eager.
 """
 from __future__ import annotations
 
@@ -17,49 +20,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # pylint: disable=g-import-not-at-top,wrong-import-position
 import sva_bench  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-# name -> (Reflect model, config, is LM, torch kwargs)
-MODELS = {
-    "cl_gpt2": ("cl_gpt2", "small_gpt_v9", False, dict(d_model=128)),
-    "cl_gpt2_shared": ("cl_gpt2_shared", "small_ugpt_v9", False, dict(d_model=256, shared=True)),
-    "lm_gpt2": ("lm_gpt2", "very_big_gpt_v10", True, dict(d_model=512, lm=True)),
-}
+DEFAULT = ("cl_transformer_seq,cl_ut_seq,cl_transformer,cl_lstm_to_transformer_seq,"
+           "lm_transformer,lm_lstm_to_transformer")
+# Steps per timed round when --steps is 0: about a second of work per round on one core.
+AUTO_STEPS = {"cpu": {"cl_transformer_seq": 4, "cl_ut_seq": 4, "cl_transformer": 4,
+                      "cl_lstm_to_transformer_seq": 3, "lm_transformer": 2,
+                      "lm_lstm_to_transformer": 1},
+              "paper": {}}
 
 
 def main():
-  p = common.base_parser(__doc__.splitlines()[0], batch_size=64, steps=1, rounds=3)
-  p.add_argument("--length", type=int, default=32, help="Padded sequence length.")
-  p.add_argument("--models", default="cl_gpt2,cl_gpt2_shared,lm_gpt2")
-  p.add_argument("--kd", default="cl_gpt2", help="Models to also time with a KD step ('' none).")
+  p = common.base_parser(__doc__.splitlines()[0], batch_size=64, steps=0, rounds=3)
+  sva_bench.add_flags(p, DEFAULT)
   args = p.parse_args()
   common.setup(args)
-  from inductive_kd.models import transformer  # pylint: disable=g-import-not-at-top
-
-  def jax_model(name):
-    reflect, cfg, _, _ = MODELS[name]
-    return transformer.build(reflect, cfg, sva_bench.VOCAB)
-
-  def torch_model(name):
-    import torch_models  # pylint: disable=g-import-not-at-top
-    return torch_models.GPT2(sva_bench.VOCAB, **MODELS[name][3])
-
-  entries = {}
-  names = [m for m in args.models.split(",") if m]
-  bad = sorted(set(names) - set(MODELS))
-  if bad:
-    raise SystemExit(f"--models: unknown {bad}; choose from {sorted(MODELS)}.")
-  for name in names:
-    is_lm = MODELS[name][2]
-    entries[f"{name} plain"] = (
-        lambda name=name, is_lm=is_lm: sva_bench.jax_runner(args, jax_model(name), is_lm),
-        lambda name=name, is_lm=is_lm: sva_bench.torch_runner(args, torch_model(name), is_lm),
-        True)
-    if name in args.kd.split(","):
-      entries[f"{name} kd({name}->{name})"] = (
-          lambda name=name, is_lm=is_lm: sva_bench.jax_runner(
-              args, jax_model(name), is_lm, teacher=jax_model(name)),
-          lambda name=name, is_lm=is_lm: sva_bench.torch_runner(
-              args, torch_model(name), is_lm, teacher=torch_model(name)), True)
-  sva_bench.run_benchmark("sva_transformer", args, entries)
+  steps = {s: args.steps or AUTO_STEPS[args.size].get(s, 1) for s in sva_bench.SETUPS}
+  sva_bench.run_benchmark(f"sva_transformer_{args.size}", args, steps)
 
 
 if __name__ == "__main__":

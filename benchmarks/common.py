@@ -12,10 +12,12 @@ Import this module before jax or torch (it sets the CPU affinity and XLA_FLAGS t
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -40,6 +42,24 @@ XLA_FLAG_PRESETS = {
 from inductive_kd.runtime import NO_YNN_CONV, tune_malloc  # noqa: E402  (jax not started yet)
 
 
+def no_heap_trim() -> bool:
+  """glibc never gives the top of the heap back to the kernel (M_TRIM_THRESHOLD = -1).
+
+  tune_malloc (the trainer's setting) trims only beyond 2 GiB free at the top, which a process
+  running one framework does not reach (the paper-size LM step: 0 page faults per step). A
+  benchmark runs JAX and PyTorch in one process, one heap: the two steps' buffers, freed in turn,
+  can leave more than that free at the top, which is trimmed and faulted in again by the next
+  step. Paper-size Transformer LM, one JAX and one PyTorch step per round after one warm-up round:
+  JAX rounds faulted 57k and 327k pages (10.8 s/step against 8.1 s alone) with the trainer's
+  setting, 90k then 6.5k (8.4 s/step) with this one; the PyTorch rounds ~0 either way. Never
+  trimming lets the heap settle at the size both steps need (a few GB).
+  """
+  try:
+    return ctypes.CDLL("libc.so.6").mallopt(-1, -1) == 1  # M_TRIM_THRESHOLD
+  except OSError:
+    return False
+
+
 def jit_kwargs(args) -> dict:
   """Extra jax.jit arguments for the project's step, from --ynn_conv."""
   return {"compiler_options": dict(NO_YNN_CONV)} if args.ynn_conv == "off" else {}
@@ -48,7 +68,9 @@ def jit_kwargs(args) -> dict:
 def base_parser(description: str, *, batch_size: int, steps: int, rounds: int) -> argparse.ArgumentParser:
   p = argparse.ArgumentParser(description=description)
   p.add_argument("--batch_size", type=int, default=batch_size)
-  p.add_argument("--steps", type=int, default=steps, help="Steps per timed round.")
+  p.add_argument("--steps", type=int, default=steps,
+                 help="Steps per timed round (0, where a script allows it: its per-setup "
+                      "default).")
   p.add_argument("--rounds", type=int, default=rounds,
                  help="Interleaved rounds; the reported time is their median.")
   p.add_argument("--threads", type=int, default=os.cpu_count(),
@@ -60,7 +82,8 @@ def base_parser(description: str, *, batch_size: int, steps: int, rounds: int) -
                  help="'off' (what the trainer does on CPU, runtime.NO_YNN_CONV): Eigen "
                       "convolutions; 'default': XLA's default (YNNPACK).")
   p.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
-                 help="'tuned': glibc reuses freed memory (tune_malloc); 'default': as is.")
+                 help="'tuned': glibc reuses freed memory (tune_malloc) and never trims the heap "
+                      "(no_heap_trim); 'default': as is.")
   return p
 
 
@@ -70,7 +93,7 @@ def setup(args) -> None:
     raise SystemExit(f"error: --threads={args.threads}: choose 1..{os.cpu_count()}.")
   if hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:args.threads])
-  args.malloc_tuned = args.malloc == "tuned" and tune_malloc()
+  args.malloc_tuned = args.malloc == "tuned" and tune_malloc() and no_heap_trim()
   flags = XLA_FLAG_PRESETS.get(args.xla_flags, args.xla_flags)
   if "jax" in sys.modules and flags:
     raise RuntimeError("benchmarks.common.setup() must run before jax is imported.")
@@ -90,19 +113,34 @@ def load() -> float:
   return os.getloadavg()[0]
 
 
-def time_interleaved(fns: dict[str, Callable[[], None]], rounds: int) -> dict[str, list[float]]:
+def time_interleaved(fns: dict[str, Callable[[], None]], rounds: int,
+                     cpu: dict[str, list[float]] | None = None,
+                     faults: dict[str, list[int]] | None = None) -> dict[str, list[float]]:
   """Seconds per call of each fn, one entry per round; the fns alternate inside every round.
 
   Each fn must run one timed unit (e.g. `steps` train steps) and block until its results exist.
   The order inside a round rotates so that no fn always runs right after the same neighbour.
+  `cpu`, if given, receives the process CPU seconds of each call (all threads): on a shared
+  machine that is the work done, whatever share of the cores the process got; `faults` the
+  minor page faults of each call.
   """
   names = list(fns)
   times = {n: [] for n in names}
+  for n in names:
+    if cpu is not None:
+      cpu[n] = []
+    if faults is not None:
+      faults[n] = []
   for r in range(rounds):
     for n in names[r % len(names):] + names[:r % len(names)]:
-      start = time.perf_counter()
+      start, start_cpu = time.perf_counter(), time.process_time()
+      start_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
       fns[n]()
       times[n].append(time.perf_counter() - start)
+      if cpu is not None:
+        cpu[n].append(time.process_time() - start_cpu)
+      if faults is not None:
+        faults[n].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start_faults)
   return times
 
 

@@ -177,9 +177,9 @@ class LSTMLM(nn.Module):
 class GPT2Block(nn.Module):
   """inductive_kd.models.transformer.Block: pre-LN, fused qkv, gelu(tanh), dropout sites."""
 
-  def __init__(self, d, n_head, resid, attn):
+  def __init__(self, d, n_head, resid, attn, eps=1e-5):
     super().__init__()
-    self.ln_1, self.ln_2 = nn.LayerNorm(d, eps=1e-5), nn.LayerNorm(d, eps=1e-5)
+    self.ln_1, self.ln_2 = nn.LayerNorm(d, eps=eps), nn.LayerNorm(d, eps=eps)
     self.c_attn, self.attn_proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
     self.c_fc, self.mlp_proj = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
     self.n_head, self.resid, self.attn = n_head, resid, attn
@@ -197,27 +197,39 @@ class GPT2Block(nn.Module):
 
 
 class GPT2(nn.Module):
-  """inductive_kd.models.transformer.GPT2 + the classifier / LM heads."""
+  """inductive_kd.models.transformer.GPT2 + the classifier / LM heads.
+
+  `lm=True`: TransformerLM (logits tied to wte). Otherwise TransformerClassifier: causal (head
+  e2c on the last non-pad position) or, with `cls_token_id` set, the bidirectional cl_bert (no
+  causal mask, the CLS id prepended, head on position 0). Pad keys are masked (-1e4), as the Flax
+  model's default (`reflect_pad_quirk=False`).
+  """
 
   def __init__(self, vocab, d_model=128, depth=6, n_head=8, resid_pdrop=0.4, embd_pdrop=0.2,
                attn_pdrop=0.6, shared=False, causal=True, lm=False, num_classes=2,
-               n_positions=1024):
+               n_positions=1024, cls_token_id=None, layer_norm_epsilon=1e-5):
     super().__init__()
     self.wte, self.wpe = nn.Embedding(vocab, d_model), nn.Embedding(n_positions, d_model)
     n_blocks = 1 if shared else depth
-    self.h = nn.ModuleList(GPT2Block(d_model, n_head, resid_pdrop, attn_pdrop)
-                           for _ in range(n_blocks))
-    self.ln_f = nn.LayerNorm(d_model, eps=1e-5)
-    self.depth, self.shared, self.causal, self.lm = depth, shared, causal, lm
+    self.h = nn.ModuleList(GPT2Block(d_model, n_head, resid_pdrop, attn_pdrop,
+                                     layer_norm_epsilon) for _ in range(n_blocks))
+    self.ln_f = nn.LayerNorm(d_model, eps=layer_norm_epsilon)
+    self.depth, self.shared, self.lm = depth, shared, lm
+    self.causal = causal and cls_token_id is None
+    self.cls_token_id = cls_token_id
     self.embd_pdrop = embd_pdrop
     if not lm:
       self.e2c = nn.Linear(d_model, num_classes)
 
   def forward(self, tokens):
-    b, length = tokens.shape
-    h = self.wte(tokens) + self.wpe(torch.arange(length))[None]
+    b = tokens.shape[0]
+    x = tokens
+    if self.cls_token_id is not None:
+      x = torch.cat([tokens.new_full((b, 1), self.cls_token_id), tokens], 1)
+    length = x.shape[1]
+    h = self.wte(x) + self.wpe(torch.arange(length))[None]
     h = F.dropout(h, self.embd_pdrop, self.training)
-    allowed = (tokens != 0)[:, None, None, :]
+    allowed = (x != 0)[:, None, None, :]
     if self.causal:
       allowed = allowed & torch.ones(length, length, dtype=torch.bool).tril()
     for i in range(self.depth):
@@ -225,6 +237,61 @@ class GPT2(nn.Module):
     h = self.ln_f(h)
     if self.lm:
       return h @ self.wte.weight.t(), h
-    idx = ((tokens != 0).sum(-1) - 1).clamp(min=0)
-    rep = h[torch.arange(b), idx]
+    if self.cls_token_id is not None:
+      rep = h[:, 0]
+    else:
+      idx = ((tokens != 0).sum(-1) - 1).clamp(min=0)
+      rep = h[torch.arange(b), idx]
     return self.e2c(rep), rep
+
+
+# --- Built from the Flax model itself, so a twin always has the trainer's sizes ---------------
+
+
+def twin(flax_model, fused: bool = False) -> nn.Module:
+  """The PyTorch twin of a Flax SVA model (an inductive_kd.models instance: its fields are read,
+  nothing of Flax is imported). `fused`: LSTMs as torch.nn.LSTM (NOT the same maths)."""
+  m, kind = flax_model, type(flax_model).__name__
+  if kind == "LSTMClassifier":
+    return LSTMClassifier(m.vocab_size, emb=m.embedding_dim, hidden=m.hidden_dim, depth=m.depth,
+                          hidden_drop=m.hidden_dropout_rate, input_drop=m.input_dropout_rate,
+                          num_classes=m.num_classes, fused=fused)
+  if kind == "LSTMLM":
+    return LSTMLM(m.vocab_size, emb=m.embedding_dim, hidden=m.hidden_dim, depth=m.depth,
+                  hidden_drop=m.hidden_dropout_rate, input_drop=m.input_dropout_rate, fused=fused)
+  if kind in ("TransformerLM", "TransformerClassifier"):
+    if m.step_embedding or m.reflect_pad_quirk:
+      raise NotImplementedError("No twin for step_embedding / reflect_pad_quirk.")
+    lm = kind == "TransformerLM"
+    bidirectional = not lm and m.bidirectional
+    return GPT2(m.vocab_size, d_model=m.d_model, depth=m.depth, n_head=m.n_head,
+                resid_pdrop=m.resid_pdrop, embd_pdrop=m.embd_pdrop, attn_pdrop=m.attn_pdrop,
+                shared=m.shared, lm=lm, num_classes=2 if lm else m.num_classes,
+                n_positions=m.n_positions, layer_norm_epsilon=m.layer_norm_epsilon,
+                cls_token_id=m.cls_token_id if bidirectional else None)
+  raise NotImplementedError(f"No PyTorch twin for {kind}.")
+
+
+def flax_leaf_names(module: nn.Module) -> list[tuple[str, nn.Parameter]]:
+  """(name of the matching Flax leaf, parameter) for every parameter: what
+  losses.l1_l2_penalty(leaf_names=...) selects by. Embedding -> 'embedding', Linear -> 'kernel' /
+  'bias', LayerNorm -> 'scale' / 'bias', KerasLSTMLayer -> 'kernel' / 'recurrent_kernel' /
+  'bias'; torch.nn.LSTM (fused, not a twin) maps weight_ih/weight_hh/biases the same way."""
+  out = []
+  for mod in module.modules():
+    for pname, p in mod.named_parameters(recurse=False):
+      if isinstance(mod, nn.Embedding):
+        leaf = "embedding"
+      elif isinstance(mod, nn.LayerNorm):
+        leaf = {"weight": "scale", "bias": "bias"}[pname]
+      elif isinstance(mod, nn.Linear):
+        leaf = {"weight": "kernel", "bias": "bias"}[pname]
+      elif isinstance(mod, KerasLSTMLayer):
+        leaf = {"kernel": "kernel", "recurrent": "recurrent_kernel", "bias": "bias"}[pname]
+      elif isinstance(mod, nn.LSTM):
+        leaf = ("kernel" if pname.startswith("weight_ih") else
+                "recurrent_kernel" if pname.startswith("weight_hh") else "bias")
+      else:
+        raise NotImplementedError(f"No Flax leaf name for {type(mod).__name__}.{pname}.")
+      out.append((leaf, p))
+  return out

@@ -10,9 +10,9 @@ Elsewhere float summation order differs (XLA picks other vector widths on other 
 gets a tolerance instead: every number within TOLERANCE of the range the recorded machines span.
 Measured spread (2026-12-05, the same code, every pinned number): two AMD EPYC machines with
 different instruction-set flags differ by at most 0.026 (accuracy 0.023, `mnist_cnn_to_mlp` on
-`scale`); forcing XLA's vector width to 128 bits on the second (the summation order of CPUs
-without AVX-512; 512 bits is its default and changes nothing) moves them by at most 0.019 from
-its own record and 0.029 from the first machine's. The SVA numbers agree to 1e-7 in all four.
+`scale`); on the second (AVX2, no AVX-512), forcing XLA's preferred vector width to 128 bits
+(another summation order) moves them by at most 0.019 from its own record and 0.029 from the
+first machine's (512 bits changes nothing there). The SVA numbers agree to 1e-7 in all four.
 TOLERANCE is twice the largest of these. The first tolerance, 0.02, came from the vmapped-seeds
 test (per-example probabilities after 10 steps) and was too tight for 60 CNN steps: a machine
 with other flags saw 0.021 on `mnist_cnn_quick` accuracy. A changed temperature, learning rate,
