@@ -265,6 +265,11 @@ def _wait_for(predicate, proc, what: str, timeout: float = 300) -> None:
     time.sleep(0.05)
 
 
+def _default_signals():
+  for s in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(s, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_a_signal_saves_a_checkpoint_and_the_run_resumes_exactly(tmp_path):
   """SIGTERM after the first checkpoint, SIGINT after the resumed run's first checkpoint, then a
@@ -282,8 +287,10 @@ def test_a_signal_saves_a_checkpoint_and_the_run_resumes_exactly(tmp_path):
     steps = lambda: {int(p.name) for p in (workdir / "checkpoints").glob("*") if p.name.isdigit()}
     before = steps() if (workdir / "checkpoints").exists() else set()
     with open(tmp_path / "stderr.txt", "w") as err:
+      # As from a terminal: a shell's background job (`pytest ... &`) starts with SIGINT ignored,
+      # the child would inherit that, and the run rightly leaves an ignored SIGINT alone.
       proc = subprocess.Popen(args + [f"--workdir={workdir}"], cwd=REPO, env=env, stderr=err,
-                              stdout=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, preexec_fn=_default_signals)
       if stop is not None:
         _wait_for(lambda: (workdir / "checkpoints").exists() and steps() - before, proc,
                   "a new checkpoint")
