@@ -19,7 +19,7 @@ def test_setup_of_a_baseline_and_of_a_student(tmp_path):
   teacher = types.SimpleNamespace(arch="lstm", workdir=tmp_path / "t")
   p = _payload(c, teacher)
   assert p["setup"] == {"scenario": "sva_cl", "student": "transformer_seq", "teacher": "lstm"}
-  assert p["teacher_mode"] == "eval" and p["teacher_workdir"] == str(tmp_path / "t")
+  assert p["teacher_mode"] == "train" and p["teacher_workdir"] == str(tmp_path / "t")
   results.write(tmp_path, p, {}, {})
   assert results.is_finished(tmp_path) and results.read(tmp_path)["setup"] == p["setup"]
   assert not list(tmp_path.glob("*.tmp"))
