@@ -102,6 +102,24 @@ def setup(args) -> None:
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def trainer_runner(step, state, batch, teacher_vars, steps: int) -> Callable[[], None]:
+  """run() does `steps` calls of a jitted train.make_train_step `step` from `state` (donated, so
+  the state is carried between calls) and blocks on the result; compiled and warmed up here."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from inductive_kd import train  # pylint: disable=g-import-not-at-top
+  box = {"state": state, "metrics": train.zero_metrics()}
+
+  def run():
+    state, metrics = box["state"], box["metrics"]
+    for _ in range(steps):
+      state, metrics = step(state, batch, teacher_vars, metrics)
+    jax.block_until_ready((state, metrics))
+    box["state"], box["metrics"] = state, metrics
+
+  run()
+  return run
+
+
 def setup_torch(threads: int):
   import torch  # pylint: disable=g-import-not-at-top
   torch.set_num_threads(threads)

@@ -77,18 +77,9 @@ def jax_runners(args, setups, steps: dict, model_overrides: dict | None = None
       teacher_apply = teacher_lib.make_apply(t_model, config.distill.teacher_mode)
     step = jax.jit(train.make_train_step(model, tx, task, config, teacher_apply),
                    donate_argnums=(0, 3), **common.jit_kwargs(args))
-    box = {"state": train.create_train_state(model, tx, sample, config.seed),
-           "metrics": train.zero_metrics()}
-
-    def run(step=step, box=box, teacher_vars=teacher_vars, n=steps[(student, teacher)]):
-      state, metrics = box["state"], box["metrics"]
-      for _ in range(n):
-        state, metrics = step(state, batch, teacher_vars, metrics)
-      jax.block_until_ready((state, metrics))
-      box["state"], box["metrics"] = state, metrics
-
-    run()  # Compile and warm up.
-    runners[f"jax {label(student, teacher)}"] = run
+    runners[f"jax {label(student, teacher)}"] = common.trainer_runner(
+        step, train.create_train_state(model, tx, sample, config.seed), batch, teacher_vars,
+        steps[(student, teacher)])
   return runners
 
 

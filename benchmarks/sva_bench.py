@@ -197,26 +197,17 @@ def jax_runner(args, setup: str, steps: int, info: dict) -> Callable:
     teacher_apply = teacher_lib.make_apply(t_model, config.distill.teacher_mode)
   step = jax.jit(train.make_train_step(model, tx, task, config, teacher_apply),
                  donate_argnums=(0, 3), **common.jit_kwargs(args))
-  box = {"state": train.create_train_state(model, tx, sample, config.seed),
-         "metrics": train.zero_metrics()}
+  state = train.create_train_state(model, tx, sample, config.seed)
   info.update(config=config_spec(setup, args.size), model=dict(config.model),
-              params=count(box["state"].params),
+              params=count(state.params),
               teacher_params=count(teacher_vars.get("params", {})),
               l2=config.optim.l2, l1=config.optim.l1, reg_leaves=list(config.optim.reg_leaves),
-              penalised=penalised_count(box["state"].params, tuple(config.optim.reg_leaves))
+              penalised=penalised_count(state.params, tuple(config.optim.reg_leaves))
               if (config.optim.l1 or config.optim.l2) else 0,
               schedule=config.optim.schedule, teacher_mode=config.distill.teacher_mode
               if t_model is not None else None, width=width(args, config))
 
-  def run():
-    state, metrics = box["state"], box["metrics"]
-    for _ in range(steps):
-      state, metrics = step(state, batch, teacher_vars, metrics)
-    jax.block_until_ready((state, metrics))
-    box["state"], box["metrics"] = state, metrics
-
-  run()  # Compile and warm up.
-  return run
+  return common.trainer_runner(step, state, batch, teacher_vars, steps)
 
 
 def torch_runner(args, setup: str, steps: int, info: dict, fused: bool = False) -> Callable:
