@@ -77,6 +77,11 @@ def add_flags(p, default_setups: str) -> None:
   p.add_argument("--warmup_rounds", type=int, default=1,
                  help="Untimed interleaved rounds before the timed ones (the shared heap grows "
                       "to its steady size; see page_faults_per_round in the JSON).")
+  p.add_argument("--packed", choices=("trainer", "off"), default="trainer",
+                 help="LM setups. 'trainer': the output layer on the target positions only, as the "
+                      "trainer runs it (train.make_train_step's packed_rows = the most targets of "
+                      "100 benchmark batches, rounded up to 64, as train.packed_target_rows does "
+                      "over a run); 'off': on every position (the trainer before 2026-12-05).")
   p.add_argument("--fused_lstm", action="store_true",
                  help="Also time the LSTM setups against torch.nn.LSTM (no recurrent dropout, "
                       "no masking: NOT the same maths, a lower bound for PyTorch).")
@@ -127,7 +132,8 @@ def _no_data(vocab: int):
   from inductive_kd import tasks  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   real = tasks._sva_splits  # pylint: disable=protected-access
-  train = {"inputs": np.zeros((0, 2), np.int32), "label": np.zeros((0,), np.int32)}
+  train = {"inputs": np.zeros((0, 2), np.int32), "label": np.zeros((0,), np.int32),
+           "targets": np.zeros((0, 2), np.int32)}
 
   def stub(config, name):  # pylint: disable=unused-argument
     return dict(train), {}, range(vocab)
@@ -195,7 +201,12 @@ def jax_runner(args, setup: str, steps: int, info: dict) -> Callable:
     t_state = train.create_train_state(t_model, tx, sample, 1)
     teacher_vars = {"params": t_state.params, "batch_stats": t_state.batch_stats}
     teacher_apply = teacher_lib.make_apply(t_model, config.distill.teacher_mode)
-  step = jax.jit(train.make_train_step(model, tx, task, config, teacher_apply),
+  packed_rows = 0
+  if config.data.name == "sva_lm" and args.packed == "trainer":
+    most = max(int((make_batch("lm", args.batch_size, width(args, config), args.vocab, seed=s)
+                    ["targets"] != 0).sum()) for s in range(100))
+    packed_rows = min(-(-most // 64) * 64, args.batch_size * width(args, config))
+  step = jax.jit(train.make_train_step(model, tx, task, config, teacher_apply, packed_rows),
                  donate_argnums=(0, 3), **common.jit_kwargs(args))
   state = train.create_train_state(model, tx, sample, config.seed)
   info.update(config=config_spec(setup, args.size), model=dict(config.model),
@@ -205,7 +216,8 @@ def jax_runner(args, setup: str, steps: int, info: dict) -> Callable:
               penalised=penalised_count(state.params, tuple(config.optim.reg_leaves))
               if (config.optim.l1 or config.optim.l2) else 0,
               schedule=config.optim.schedule, teacher_mode=config.distill.teacher_mode
-              if t_model is not None else None, width=width(args, config))
+              if t_model is not None else None, width=width(args, config),
+              packed_rows=packed_rows)
 
   return common.trainer_runner(step, state, batch, teacher_vars, steps)
 

@@ -40,6 +40,10 @@ class Task:
   aggregate: Callable = lambda results: {}
   # Model fields that come from the data (e.g. the vocabulary size).
   model_kwargs: dict = dataclasses.field(default_factory=dict)
+  # Language models: each training example's number of target positions, and its positions in
+  # all; the train step then runs the output layer on the targets only (train.packed_target_rows).
+  targets_per_example: np.ndarray | None = None
+  positions_per_example: int = 0
   # Rows of `train` (the first axis of its arrays).
   @property
   def num_train(self) -> int:
@@ -202,7 +206,9 @@ def sva_lm_task(config) -> Task:
       prepare=lambda b: (b["inputs"], b["targets"], b["targets"] != 0),
       eval_outputs=_sva_lm_outputs,
       summarize=lambda o, a: _sva_lm_summary(o, a, config.eval.ece_bins),
-      model_kwargs={"vocab_size": len(vocab)})
+      model_kwargs={"vocab_size": len(vocab)},
+      targets_per_example=(train["targets"] != 0).sum(1),
+      positions_per_example=train["targets"].shape[1])
 
 
 def _sva_cl_summary(outputs, arrays, ece_bins: int, defined_only: bool = False) -> dict:

@@ -62,17 +62,25 @@ def load_config(config):
 
 
 def make_apply(model, mode: str):
-  """(variables, inputs, dropout_rng) -> teacher logits, in the given teacher mode."""
+  """(variables, inputs, dropout_rng, rows=None) -> teacher logits, in the given teacher mode.
+
+  `rows` (indices into the flattened positions of a language model's [B, L] inputs): the logits
+  at those positions only, [len(rows), V], from the model's output layer alone (`output_logits`)
+  applied to its representation there, as the student's packed step needs them.
+  """
   if mode not in MODES:
     raise ValueError(f"distill.teacher_mode must be one of {MODES}, got {mode!r}.")
 
-  def apply(variables, inputs, rng):
+  def apply(variables, inputs, rng, rows=None):
     variables = jax.lax.stop_gradient(variables)
     if mode == "eval":
-      logits, _ = model.apply(variables, inputs, train=False)
+      logits, rep = model.apply(variables, inputs, train=False)
     else:
-      (logits, _), _ = model.apply(variables, inputs, train=True, rngs={"dropout": rng},
-                                   mutable=["batch_stats"])
+      (logits, rep), _ = model.apply(variables, inputs, train=True, rngs={"dropout": rng},
+                                     mutable=["batch_stats"])
+    if rows is not None:
+      logits = model.apply(variables, rep.reshape(-1, rep.shape[-1])[rows],
+                           method="output_logits")
     return jax.lax.stop_gradient(logits)
 
   return apply
@@ -202,12 +210,15 @@ class Teacher:
     return parallel.global_batch(mesh, {"logits": self._cached_logits[rows]})
 
   def logits_fn(self):
-    """(step input, student inputs, dropout rng) -> soft-target logits, inside the jitted step."""
+    """(step input, student inputs, dropout rng, rows=None) -> soft-target logits, inside the
+    jitted step (make_apply)."""
     if self._cached_logits is not None:
       return cached_logits
     return make_apply(self._model, self.mode)
 
 
-def cached_logits(step_input, inputs, rng):  # pylint: disable=unused-argument
-  """The soft targets of a cached teacher: its logits for the batch's rows, precomputed."""
-  return step_input["logits"]
+def cached_logits(step_input, inputs, rng, rows=None):  # pylint: disable=unused-argument
+  """The soft targets of a cached teacher: its logits for the batch's rows, precomputed (at the
+  flattened positions `rows` when given, as make_apply)."""
+  logits = step_input["logits"]
+  return logits if rows is None else logits.reshape(-1, logits.shape[-1])[rows]

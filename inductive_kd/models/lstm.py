@@ -227,6 +227,11 @@ class LSTMLM(nn.Module):
     logits = embed.attend(rep)
     return logits, rep
 
+  def output_logits(self, rep: Array) -> Array:
+    """The tied output layer alone, rep [..., embedding_dim] -> logits rep . E^T (the end of
+    __call__): the trainer applies it to the target positions only (train.make_train_step)."""
+    return jnp.dot(rep, self.variables['params']['embed']['embedding'].T)
+
 
 # Reflect model names (util/models.py MODELS) -> module class.
 MODELS: dict[str, type[nn.Module]] = {

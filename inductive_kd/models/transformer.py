@@ -235,6 +235,11 @@ class TransformerLM(nn.Module):
     h = transformer(x, train=train)
     return transformer.attend(h), h
 
+  def output_logits(self, rep: Array) -> Array:
+    """The tied output layer alone, rep [..., d] -> logits rep . wte^T (the end of __call__):
+    the trainer applies it to the target positions only (train.make_train_step)."""
+    return jnp.dot(rep, self.variables['params']['transformer']['wte']['embedding'].T)
+
 
 class TransformerClassifier(nn.Module):
   """Reflect `cl_gpt2` / `cl_gpt2_shared` (ClassifierGPT2*) and `cl_bert` (ClassifierBERT).
