@@ -1,4 +1,5 @@
-"""What a finished run leaves in its workdir: results.json and predictions/<set>.npz.
+"""What a finished run leaves in its workdir: results.json, predictions/<set>.npz and
+history.json (every evaluation's metrics over training, the learning curves).
 
 results.json is the run's record for the report and run.sh: its metrics on every test set, how it
 was trained, and its `setup`: the scenario (config.data.name), the student's architecture key
@@ -14,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 FILE = "results.json"
+HISTORY = "history.json"
+_EVAL_PREFIX = "eval/"  # train._evaluate_and_log's TensorBoard tags: eval/<set>/<metric>.
 
 
 def write_json(path: Path, payload) -> None:
@@ -70,3 +73,48 @@ def write(workdir: Path, payload_: dict, outputs: dict, eval_sets: dict) -> None
     labels = {"labels": arrays["labels"]} if "labels" in arrays else {}
     np.savez_compressed(pred_dir / f"{name}.npz", **labels, **out)
   write_json(Path(workdir) / FILE, payload_)
+
+
+def eval_history(workdir: Path) -> dict:
+  """{"steps": [...], "<set>/<metric>": [value per step]}: every evaluation of the run in
+  `workdir`, read from its TensorBoard event files (one per start; where a resumed run evaluated a
+  step again, the later value is kept). Empty when the run logged no evaluation."""
+  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
+  from tensorboard.util import tensor_util  # pylint: disable=g-import-not-at-top
+  values: dict[str, dict[int, float]] = {}
+  for path in sorted(Path(workdir).glob("events.out.tfevents.*")):
+    acc = event_accumulator.EventAccumulator(
+        str(path), size_guidance={event_accumulator.TENSORS: 0, event_accumulator.SCALARS: 0})
+    acc.Reload()
+    tags = acc.Tags()
+    for tag in tags.get("tensors", []):
+      if tag.startswith(_EVAL_PREFIX):
+        for event in acc.Tensors(tag):
+          values.setdefault(tag[len(_EVAL_PREFIX):], {})[event.step] = float(
+              tensor_util.make_ndarray(event.tensor_proto))
+    for tag in tags.get("scalars", []):
+      if tag.startswith(_EVAL_PREFIX):
+        for event in acc.Scalars(tag):
+          values.setdefault(tag[len(_EVAL_PREFIX):], {})[event.step] = float(event.value)
+  steps = sorted({s for v in values.values() for s in v})
+  if not steps:
+    return {}
+  return {"steps": steps, **{k: [v.get(s, float("nan")) for s in steps]
+                             for k, v in sorted(values.items())}}
+
+
+def write_history(workdir: Path) -> None:
+  """<workdir>/history.json from the run's event files (eval_history)."""
+  write_json(Path(workdir) / HISTORY, eval_history(workdir))
+
+
+def read_history(workdir: Path) -> dict:
+  """history.json of a run, or {} when there is none."""
+  path = Path(workdir) / HISTORY
+  if not path.is_file():
+    return {}
+  try:
+    history = json.loads(path.read_text())
+  except ValueError:
+    return {}
+  return history if isinstance(history, dict) else {}

@@ -353,6 +353,13 @@ def _close(workdir, writer, payload: dict, outputs: dict, task, main: bool, seed
     results_lib.write(workdir, payload, outputs, task.eval_sets)
   writer.flush()
   writer.close()
+  if main:
+    try:
+      results_lib.write_history(workdir)
+    except Exception as e:  # pylint: disable=broad-except
+      # The learning curves are a convenience; results.json is written and the run is finished.
+      logging.warning("Could not write %s from the TensorBoard files: %s",
+                      workdir / results_lib.HISTORY, e)
   logging.info("Done%s, %s: %s", f" (seed {seed})" if seed is not None else "",
                workdir / results_lib.FILE, eval_summary([payload["test"]]))
 

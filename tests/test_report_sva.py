@@ -1,6 +1,8 @@
 """inductive_kd.report.sva and .attractors: agreement tables beside the paper's plotted values,
 and accuracy against the number of attractors."""
 
+import json
+
 import numpy as np
 
 from inductive_kd import report
@@ -57,3 +59,32 @@ def test_real_text_runs_get_their_own_tables(tmp_path):
   real = section(text, "### `sva_cl` on `test` (real text)", "\n### ")
   assert "`sva_cl_lstm`" in corpus and "`sva_cl_numpred_lstm`" not in corpus
   assert "`sva_cl_numpred_lstm`" in real and "limited data" in real
+
+
+def test_learning_curves_plot_every_seed_of_each_language_model(tmp_path):
+  root = tmp_path / "runs"
+  attractors = {f"acc_attractors_{k}": 0.9 for k in range(5)}
+  for name, arch, seeds in (("sva_lm_lstm", "lstm", (0, 1)), ("sva_lm_transformer", "transformer",
+                                                                (0,))):
+    for seed in seeds:
+      workdir = root / f"s{seed}" / name
+      write_run(str(workdir), name, seed, {"test": {"mu_accuracy": 0.9, "perplexity": 60.0}
+                                            | attractors}, ("sva_lm", arch, None),
+                model={"name": f"{arch}_lm"})
+      history = {"steps": [620, 1240], "test/mu_accuracy": [0.6, 0.9],
+                 "test/perplexity": [200.0, 60.0], "valid/mu_accuracy": [0.6, 0.91]}
+      (workdir / "history.json").write_text(json.dumps(history))
+  out = tmp_path / "report"
+  text = report.generate_report(root, out).read_text()
+  curves = section(text, "### Learning curves", "\n### ")
+  assert "`sva_lm` on `test`, every evaluation" in curves
+  assert "`sva_lm` on `valid`" not in curves  # valid has no perplexity in these histories
+  assert_png(out / "plots" / "learning_sva_lm_test.png")
+
+
+def test_learning_curves_say_why_there_are_none(tmp_path):
+  root = tmp_path / "runs"
+  write_run(str(root / "sva_lm_lstm"), "sva_lm_lstm", 0, {"test": {"mu_accuracy": 0.9}},
+            ("sva_lm", "lstm", None), model={"name": "lstm_lm"})
+  text = report.generate_report(root, tmp_path / "report").read_text()
+  assert "No SVA run has a history.json" in section(text, "### Learning curves", "\n### ")

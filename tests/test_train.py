@@ -176,6 +176,10 @@ def test_quick_distillation_pipeline_writes_results(tmp_path):
       assert 0.0 <= res["test"][name]["accuracy"] <= 1.0
   assert (tmp_path / "cnn_to_mlp" / "checkpoints").is_dir()
   assert list((tmp_path / "cnn_to_mlp").glob("events.out.tfevents.*"))
+  # The learning curves: every evaluation's metrics, the last one those of results.json.
+  history = json.loads((tmp_path / "cnn_to_mlp" / "history.json").read_text())
+  assert history["steps"][-1] == student["steps"]
+  assert history["mnist/accuracy"][-1] == pytest.approx(student["test"]["mnist"]["accuracy"])
 
 
 def test_bad_override_is_a_one_line_error(tmp_path):

@@ -141,6 +141,39 @@ def plot_accuracy_by_attractors(table: Mapping[str, Sequence[float]], path: str)
   return _save(fig, path)
 
 
+def plot_learning_curves(curves: Mapping[str, Sequence[Mapping[str, Sequence[float]]]],
+                         panels: Sequence[tuple[str, str]], path: str) -> str:
+  """Metrics against training step, one panel per metric, one colour per model, a line per seed.
+
+  Args:
+    curves: model name -> one dict per seed, {"steps": [...], metric key: [...]}.
+    panels: (metric key, y-axis label) per panel, e.g. ("test/mu_accuracy", "agreement"); a
+      label holding "perplexity" gets a log scale (it falls from ~10^4 at the start).
+    path: output PNG.
+  """
+  _check_nonempty(curves, "curves")
+  fig = Figure(figsize=(4.0 * len(panels) + 1.8, 3.4))
+  axes = np.atleast_1d(fig.subplots(1, len(panels), gridspec_kw={"wspace": 0.35}))
+  for color, (name, seeds) in zip(_colors(len(curves)), curves.items()):
+    for i, seed in enumerate(seeds):
+      steps = np.asarray(seed["steps"], dtype=np.float64)
+      for ax, (key, _) in zip(axes, panels):
+        values = np.asarray(seed[key], dtype=np.float64)
+        if values.shape != steps.shape:
+          raise ValueError(f"curves[{name!r}][{i}][{key!r}]: {values.shape} values for "
+                           f"{steps.shape} steps.")
+        ax.plot(steps, values, marker=".", markersize=4, lw=1.2, color=color,
+                label=name if i == 0 else None)
+  for ax, (_, ylabel) in zip(axes, panels):
+    ax.set_xlabel("training step")
+    ax.set_ylabel(ylabel)
+    if "perplexity" in ylabel:
+      ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+  axes[-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+  return _save(fig, path)
+
+
 def plot_similarity_over_training(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
                                   path: str, ylabel: str,
                                   color_keys: Mapping[str, str] | None = None,

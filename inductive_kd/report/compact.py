@@ -2,7 +2,8 @@
 
   python -m inductive_kd.report.compact --runs R --out docs/results/NAME/runs [--rep]
 
-Keeps what the report reads: each run's results.json and its per-example predictions
+Keeps what the report reads: each run's results.json, history.json (the metrics of every
+evaluation) and its per-example predictions
 (labels, predictions, probabilities and losses, floats as float16), in the same folder layout, so
 `python -m inductive_kd.report --runs docs/results/NAME/runs` finds every run and, by the layout,
 each student's teacher. Representations (the largest arrays; the CKA/RSA tables need them) only
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from inductive_kd import results as results_lib
 
 _FLOAT_KEYS = ("probs", "loss", "rep")
 
@@ -47,6 +50,11 @@ def compact_runs(runs: Path, out: Path, keep_rep: bool = False) -> list[Path]:
     dst = Path(out) / rel
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, dst / "results.json")
+    # The learning curves: the run's own history.json, or one made from its TensorBoard files
+    # (runs finished before the trainer wrote it).
+    history = results_lib.read_history(path.parent) or results_lib.eval_history(path.parent)
+    if history:
+      results_lib.write_json(dst / results_lib.HISTORY, history)
     for npz in sorted((path.parent / "predictions").glob("*.npz")):
       compact_npz(npz, dst / "predictions" / npz.name, keep_rep)
     written.append(dst / "results.json")

@@ -12,6 +12,7 @@ from inductive_kd import paper_results
 from inductive_kd.report import attractors
 from inductive_kd.report import claims
 from inductive_kd.report import comparisons
+from inductive_kd.report import learning
 from inductive_kd.report import mds
 from inductive_kd.report import mnist
 from inductive_kd.report import provenance
@@ -39,7 +40,7 @@ def render_report(ctx: Context) -> str:
   lines += sva.section(ctx)
   lines += comparisons.section(ctx)
   lines += ["## 4. Plots", ""]
-  for plot_section in (reliability, attractors, training, mds):
+  for plot_section in (reliability, attractors, learning, training, mds):
     lines += plot_section.section(ctx)
   lines += runs_table.section(ctx)
   return "\n".join(lines).rstrip() + "\n"

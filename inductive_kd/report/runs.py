@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from inductive_kd import paper_results
+from inductive_kd import results as results_lib
 from inductive_kd.analysis import trajectories
 
 # Entries of results["test"] that aggregate other sets rather than being a test set.
@@ -138,6 +139,13 @@ class Run:
     if value is None or value.ndim <= 1:
       self._arrays[cache_key] = value
     return value
+
+  def history(self) -> dict:
+    """The run's evaluations over training (results.read_history): {"steps": [...],
+    "<set>/<metric>": [...]}, or {} without a history.json."""
+    if "history" not in self._arrays:
+      self._arrays["history"] = results_lib.read_history(self.workdir)
+    return self._arrays["history"]
 
   def probes(self) -> dict | None:
     """trajectories.load_probe_outputs of <workdir>/probes, or None (reason in probe_error)."""
