@@ -180,6 +180,11 @@ class Teacher:
           f"Teacher workdir {self.workdir}: its final variables do not restore "
           f"({checkpoint.describe(e)}); delete final/ and results.json there and rerun the "
           "teacher's run: it writes them again from its last checkpoint.") from None
+    if not all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(variables)):
+      raise workdir_lib.WorkdirError(
+          f"Teacher workdir {self.workdir}: its final variables hold NaN or inf (the teacher "
+          "diverged); retrain it (e.g. with a lower config.optim.learning_rate) or point "
+          "config.teacher.workdir at another run.")
     self._variables = jax.device_put(variables, parallel.replicated(mesh))
     if use_cache(self._student_config, task, total_steps):
       self._cache_logits(task, mesh)
@@ -190,9 +195,15 @@ class Teacher:
     logits_step = jax.jit(lambda v, b: {"logits": apply(v, task.prepare(b)[0], None)},
                           out_shardings=parallel.batch_sharded(mesh),
                           **runtime.step_jit_kwargs())
-    self._cached_logits = evaluate.run_eval(
-        logits_step, self._variables, task.train, mesh,
-        self._student_config.eval.batch_size)["logits"]
+    try:
+      self._cached_logits = evaluate.run_eval(
+          logits_step, self._variables, task.train, mesh,
+          self._student_config.eval.batch_size)["logits"]
+    except evaluate.NonFiniteOutputs:
+      raise workdir_lib.WorkdirError(
+          f"Teacher workdir {self.workdir}: its logits on the training set hold NaN or inf (its "
+          "weights are finite but too large); retrain the teacher with a lower "
+          "config.optim.learning_rate.") from None
     self._variables = None
     logging.info("Cached the teacher's logits for %d training examples in %.1fs; the "
                  "distillation step now costs what a plain step costs.", task.num_train,

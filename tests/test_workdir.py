@@ -218,6 +218,17 @@ def _trained_teacher(t: teacher.Teacher, task) -> None:
       {"test": {"mnist": {"accuracy": 0.9}}, "config": json.loads(t.config.to_json_best_effort())}))
 
 
+def _trained_teacher_with(t: teacher.Teacher, task, scale: float) -> None:
+  """The teacher's final/ rewritten with every parameter equal to `scale` (NaN: a diverged run)."""
+  variables = models.create(**t.config.model, **task.model_kwargs).init(
+      jax.random.PRNGKey(0), _sample(task), train=False)
+  shutil.rmtree(t.workdir / "final")
+  variables = dict(variables)
+  variables["params"] = jax.tree.map(lambda x: np.full(x.shape, scale, x.dtype),
+                                     variables["params"])
+  checkpoint.save_variables(t.workdir, variables)
+
+
 def _sample(task):
   return task.prepare(evaluate.local_batch(task.train, np.arange(2)))[0]
 
@@ -239,6 +250,17 @@ def test_unusable_teacher_workdirs_are_one_line_each(tmp_path):
   del results["config"]["arch"]  # A teacher trained before config.arch existed still serves.
   (t.workdir / "results.json").write_text(json.dumps(results))
   t.load(_sample(task), task, parallel.make_mesh(), 10)
+  _trained_teacher_with(t, task, scale=np.nan)
+  assert _load_error(t, task) == (
+      f"Teacher workdir {t.workdir}: its final variables hold NaN or inf (the teacher diverged); "
+      "retrain it (e.g. with a lower config.optim.learning_rate) or point config.teacher.workdir "
+      "at another run.")
+  # Finite weights, infinite logits: the eval-mode teacher's logit cache says so.
+  _trained_teacher_with(t, task, scale=1e30)
+  c.distill.teacher_mode = "eval"
+  assert _load_error(teacher.Teacher(c, tmp_path / "student"), task).startswith(
+      f"Teacher workdir {t.workdir}: its logits on the training set hold NaN or inf")
+  _trained_teacher_with(t, task, scale=1.0)
 
   results = json.loads((t.workdir / "results.json").read_text())
   results["config"]["model"] = {"name": "mlp", "hidden_dims": [8]}
@@ -247,6 +269,7 @@ def test_unusable_teacher_workdirs_are_one_line_each(tmp_path):
   assert msg.startswith(f"Teacher workdir {t.workdir} holds another architecture than "
                         "config.teacher.config='configs/mnist_cnn.py'") and "model.name: 'mlp' ->" \
       " 'cnn'" in msg
+
 
   (t.workdir / "results.json").write_text("garbage")
   assert _load_error(t, task).startswith(
