@@ -348,7 +348,9 @@ def test_two_processes_train_like_one_process_with_four_devices(runs, model):
 def test_only_process_zero_writes_results_and_metrics(runs):
   dist = runs["dist"]
   wrote0 = (dist / "out" / "wrote_p0.txt").read_text().split()
-  assert sorted(Path(p).parent.name for p in wrote0) == ["cnn", "mlp"]
+  assert sorted((Path(p).parent.name, Path(p).name) for p in wrote0) == [
+      ("cnn", "history.json"), ("cnn", "results.json"), ("mlp", "history.json"),
+      ("mlp", "results.json")]
   assert not (dist / "out" / "wrote_p1.txt").exists()
   assert sorted(p.relative_to(dist).as_posix() for p in dist.rglob("results.json")) == [
       "cnn/results.json", "mlp/results.json"]
