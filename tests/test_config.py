@@ -117,7 +117,7 @@ def test_sva_source_validation(spec, key, value, match):
     config_lib.validate(c)
 
 
-def test_short_is_the_one_hour_budget_schedule_for_teacher_and_student():
+def test_short_is_the_budget_schedule_for_teacher_and_student():
   c = config_lib.load_config_file("configs/mnist_cnn_to_mlp.py:short")
   assert (c.train.num_epochs, c.optim.name, c.optim.learning_rate, c.optim.schedule,
           c.optim.alpha) == (24.0, "adam", 1e-4, "cosine", 0.0)
@@ -129,7 +129,12 @@ def test_short_is_the_one_hour_budget_schedule_for_teacher_and_student():
   assert (c.optim.l1, c.optim.l2) == (paper.optim.l1, paper.optim.l2)
   teacher = config_lib.load_config_file(c.teacher.config)
   assert (teacher.train.num_epochs, teacher.optim.learning_rate, teacher.optim.schedule) == (
-      24.0, 2e-3, "cosine")
+      12.0, 2e-3, "cosine")
+  # A CNN student: the CNN's 12 epochs at the baselines' lr; an MLP baseline: 24 epochs.
+  cnn_student = config_lib.load_config_file("configs/mnist_mlp_to_cnn.py:short")
+  assert (cnn_student.train.num_epochs, cnn_student.optim.learning_rate) == (12.0, 2e-3)
+  mlp = config_lib.load_config_file("configs/mnist_mlp.py:short")
+  assert (mlp.train.num_epochs, mlp.optim.learning_rate) == (24.0, 2e-3)
   with pytest.raises(config_lib.ConfigError, match="exclusive"):
     config_lib.load_config_file("configs/mnist_cnn.py:quick,short")
 
