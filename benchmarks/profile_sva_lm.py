@@ -20,13 +20,14 @@ Pieces (the same model, batch, config and loss as bench_sva_*.py, i.e. train.mak
                (the softmax passes over [B, L, V], without the matmuls)
   accuracy     the step's accuracy metric (argmax over V at every position)
   adam         the optimiser update of every parameter
-Prototypes (benchmark-local; inductive_kd/ is unchanged), each checked against the trainer's
-numbers in the same run:
-  --packed      packed_step: the trainer's step with the output layer, loss and accuracy computed
-                on the non-pad target rows only (make_packed_train_step): same loss, gradients
-                and metrics, timed against `step`;
-  --fused_head  the output layer + loss in row chunks with a hand-written backward
-                (chunked_ce_head), against `head+accuracy`: slower, kept as a measured negative.
+`step` is the trainer's step over every position (packed_rows = 0). Options:
+  --packed=trainer (default; sva_bench's flag, `off` skips it)
+                packed_step: the trainer's step as runs use it, the output layer, loss and accuracy
+                on the non-pad target rows only (train.make_train_step's packed_rows = --cap),
+                timed against `step` and checked against it (same loss, metrics, gradients);
+  --fused_head  a benchmark-local prototype: the output layer + loss in row chunks with a
+                hand-written backward (chunked_ce_head), against `head+accuracy`: slower, kept
+                as a measured negative.
 """
 from __future__ import annotations
 
@@ -87,102 +88,6 @@ def chunked_ce_head(rep, emb, targets, mask, chunk: int):
   loss_fn.defvjp(fwd, bwd)
   loss, argmax = loss_fn(rep_c, emb)
   return loss, argmax.reshape(-1)[:n]
-
-
-def embedding_of(params, model_name: str):
-  """The tied output matrix E [V, d] of an SVA language model's params."""
-  return params["embed"]["embedding"] if "lstm" in model_name else (
-      params["transformer"]["wte"]["embedding"])
-
-
-def make_packed_train_step(model, tx, task, config, t_model, cap: int, fallback: bool = True):
-  """Prototype: train.make_train_step for a language model, with the same maths, whose output
-  layer runs only on the non-pad target positions.
-
-  The trainer's step multiplies every position's representation by E^T ([B*L, V] logits) and then
-  masks the loss to the non-pad targets (40 % of the positions on the offline corpus): the pad
-  rows' logits, softmax and gradients are computed and multiplied by 0. Here the model's second
-  output (rep, the vector the tied layer multiplies by E^T; the model's own logits are then dead
-  code that XLA removes) is gathered at the first `cap` non-pad positions (jnp.nonzero with a
-  static size), and the logits, the loss (losses.distillation_loss with mask = "row holds a
-  target"), its gradient and the accuracy metric are computed for those rows only; the gather's
-  gradient scatters back to rep. A batch with more than `cap` targets takes the same code with
-  cap = B*L (lax.cond), so every batch gets the exact objective (`fallback=False`: no cond, for
-  a caller that picks the compiled variant on the host, where the batch's target count is known
-  before the step; a batch over `cap` would then lose its last targets). With a teacher, its
-  output layer
-  is packed the same way (its soft targets are needed at the same rows only). Loss, penalty,
-  gradients, Adam and metrics are those of train.make_train_step up to float summation order.
-  """
-  import jax  # pylint: disable=g-import-not-at-top
-  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-  import optax  # pylint: disable=g-import-not-at-top
-  from inductive_kd import losses  # pylint: disable=g-import-not-at-top
-
-  d, o = config.distill, config.optim
-  name = config.model.name
-  t_model_name = type(t_model).__name__.lower() if t_model is not None else ""
-
-  def head(size, rep, emb, t_rep, t_emb, labels, mask):
-    n = labels.size
-    idx = jnp.nonzero(mask.reshape(-1), size=size, fill_value=0)[0]
-    valid = jnp.arange(size) < mask.sum()
-    rows = labels.reshape(-1)[idx]
-    logits = rep.reshape(n, -1)[idx] @ emb.T
-    t_logits = None
-    if t_rep is not None:
-      t_logits = jax.lax.stop_gradient(t_rep.reshape(n, -1)[idx] @ t_emb.T)
-    objective = losses.distillation_loss(
-        logits, t_logits, rows, temperature=d.temperature, gold_rate=d.gold_rate,
-        distill_rate=d.distill_rate, scale=d.scale, mask=valid)
-    correct = (jnp.argmax(logits, -1) == rows).astype(jnp.float32)
-    return objective, losses.masked_mean(correct, valid)
-
-  def train_step(state, batch, teacher_input, metrics):
-    inputs, labels, mask = task.prepare(batch)
-    step_key = jax.random.fold_in(state.rng, state.step)
-    t_rep, t_emb = None, None
-    if t_model is not None:  # teacher.make_apply, returning the representation.
-      variables = jax.lax.stop_gradient(teacher_input)
-      if d.teacher_mode == "eval":
-        _, t_rep = t_model.apply(variables, inputs, train=False)
-      else:
-        (_, t_rep), _ = t_model.apply(variables, inputs, train=True,
-                                      rngs={"dropout": jax.random.fold_in(step_key, 1)},
-                                      mutable=["batch_stats"])
-      t_emb = embedding_of(variables["params"], t_model_name)
-
-    def loss_fn(params):
-      (_, rep), updates = model.apply(
-          {"params": params, "batch_stats": state.batch_stats}, inputs, train=True,
-          rngs={"dropout": step_key}, mutable=["batch_stats"])
-      emb = embedding_of(params, name)
-      if fallback:
-        objective, accuracy = jax.lax.cond(
-            mask.sum() <= cap,
-            lambda *a: head(cap, *a), lambda *a: head(labels.size, *a),
-            rep, emb, t_rep, t_emb, labels, mask)
-      else:
-        objective, accuracy = head(cap, rep, emb, t_rep, t_emb, labels, mask)
-      penalty = losses.l1_l2_penalty(params, l1=o.l1, l2=o.l2, leaf_names=tuple(o.reg_leaves))
-      return objective + penalty, (accuracy, updates.get("batch_stats", {}), objective, penalty)
-
-    (loss, (accuracy, batch_stats, objective, penalty)), grads = jax.value_and_grad(
-        loss_fn, has_aux=True)(state.params)
-    updates, opt_state = tx.update(grads, state.opt_state, state.params)
-    params = optax.apply_updates(state.params, updates)
-    bad = (state.first_nonfinite < 0) & ~jnp.isfinite(loss)
-    state = state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
-                          opt_state=opt_state,
-                          first_nonfinite=jnp.where(bad, state.step, state.first_nonfinite))
-    metrics = {"total_loss": metrics["total_loss"] + loss,
-               "data_loss": metrics["data_loss"] + objective,
-               "penalty": metrics["penalty"] + penalty,
-               "accuracy": metrics["accuracy"] + accuracy,
-               "count": metrics["count"] + 1.0}
-    return state, metrics
-
-  return train_step
 
 
 def pieces(args, setup: str) -> tuple[dict, dict]:
@@ -300,32 +205,29 @@ def pieces(args, setup: str) -> tuple[dict, dict]:
           "max_rel_grad_diff": [float(jnp.abs(a - b).max() / jnp.abs(a).max())
                                 for a, b in zip(g0, g1)]}
 
-  if args.packed:
+  if args.packed == "trainer":
     cap = args.cap or -(-n // 2 // 64) * 64  # Half the positions, a multiple of 64.
-    packed = jax.jit(make_packed_train_step(model, tx, task, config, t_model, cap),
+    if int(mask.sum()) > cap:
+      raise SystemExit(f"--cap {cap} is below this batch's {int(mask.sum())} targets.")
+    packed = jax.jit(train.make_train_step(model, tx, task, config, teacher_apply, cap),
                      donate_argnums=(0, 3), **common.jit_kwargs(args))
-    packed_nc = jax.jit(make_packed_train_step(model, tx, task, config, t_model, cap, False),
-                        donate_argnums=(0, 3), **common.jit_kwargs(args))
-    for label_, fn in ((f"packed_step(cap {cap})", packed),
-                       (f"packed_step(cap {cap}, no cond)", packed_nc)):
-      pbox = {"state": jax.tree.map(jnp.copy, state), "metrics": train.zero_metrics()}
+    pbox = {"state": jax.tree.map(jnp.copy, state), "metrics": train.zero_metrics()}
 
-      def run_packed(fn=fn, pbox=pbox):
-        pbox["state"], pbox["metrics"] = fn(pbox["state"], batch, t_vars, pbox["metrics"])
-        jax.block_until_ready(pbox["metrics"])
-      fns[label_] = (run_packed, ())
+    def run_packed():
+      pbox["state"], pbox["metrics"] = packed(pbox["state"], batch, t_vars, pbox["metrics"])
+      jax.block_until_ready(pbox["metrics"])
+    fns[f"packed_step({cap} rows)"] = (run_packed, ())
     # Same maths: one step of each from the same state (same dropout keys).
     s0, m0 = step(jax.tree.map(jnp.copy, state), batch, t_vars, train.zero_metrics())
+    s1, m1 = packed(jax.tree.map(jnp.copy, state), batch, t_vars, train.zero_metrics())
     rel = lambda a, b: float(jnp.abs(a - b).max() / jnp.maximum(jnp.abs(a).max(), 1e-30))
-    for key_, fn in (("packed_vs_trainer", packed), ("packed_no_cond_vs_trainer", packed_nc)):
-      s1, m1 = fn(jax.tree.map(jnp.copy, state), batch, t_vars, train.zero_metrics())
-      facts[key_] = {
-          "metrics": {k: [float(m0[k]), float(m1[k])] for k in m0},
-          # Adam's first moment after one step is (1 - b1) x the gradient (the warm-up's lr is 0
-          # at step 0, so the parameters themselves do not move).
-          "max_rel_grad_diff": max(
-              rel(a, b) for a, b in zip(jax.tree.leaves(s0.opt_state),
-                                        jax.tree.leaves(s1.opt_state)) if a.ndim)}
+    facts["packed_vs_trainer"] = {
+        "metrics": {k: [float(m0[k]), float(m1[k])] for k in m0},
+        # Adam's first moment after one step is (1 - b1) x the gradient (the warm-up's lr is 0
+        # at step 0, so the parameters themselves do not move).
+        "max_rel_grad_diff": max(
+            rel(a, b) for a, b in zip(jax.tree.leaves(s0.opt_state),
+                                      jax.tree.leaves(s1.opt_state)) if a.ndim)}
 
   if args.pieces:
     keep = set(args.pieces.split(",")) | {"step"}
@@ -346,12 +248,10 @@ def main():
   p.add_argument("--fused_head", action="store_true",
                  help="Also time the chunked output-layer prototype (plain LMs only).")
   p.add_argument("--chunk", type=int, default=256, help="Rows per chunk of --fused_head.")
-  p.add_argument("--packed", action="store_true",
-                 help="Also time the prototype step whose output layer runs on the non-pad "
-                      "positions only (make_packed_train_step).")
   p.add_argument("--cap", type=int, default=0,
-                 help="Rows of --packed's output layer; 0 = half the positions (a multiple of "
-                      "64); batches with more targets fall back to all positions.")
+                 help="Rows of --packed's output layer (packed_rows); 0 = half the positions (a "
+                      "multiple of 64). A batch with more targets would lose its last ones: "
+                      "the trainer sizes the rows by train.packed_target_rows.")
   p.add_argument("--pieces", default="",
                  help="Comma-separated pieces to time (default all); 'step' is always timed.")
   args = p.parse_args()
@@ -380,9 +280,8 @@ def main():
       if k == "step" or k.startswith("packed_step"):
         print(f"  one offline-corpus epoch ({steps_epoch} steps) of {k}: "
               f"{steps_epoch * ms[k] / 1e3:.0f} s wall, {steps_epoch * cpu_ms[k] / 1e3:.0f} CPU s")
-    for key_ in ("packed_vs_trainer", "packed_no_cond_vs_trainer"):
-      if key_ in facts:
-        print(f"  {key_}: {facts[key_]}")
+    if "packed_vs_trainer" in facts:
+      print(f"  packed_vs_trainer: {facts['packed_vs_trainer']}")
     if "fused_vs_head" in facts:
       print(f"  fused vs unfused output layer: {facts['fused_vs_head']}")
     common.report(f"profile_{setup}_{args.size}",

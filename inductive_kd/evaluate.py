@@ -46,6 +46,12 @@ class NonFiniteOutputs(ValueError):
   """A model's outputs hold NaN or inf (its parameters diverged)."""
 
 
+def all_finite(tree) -> jax.Array:
+  """Whether every array of `tree` (a model's variables) is free of NaN and inf: a scalar bool,
+  jittable (the trainer checks its state on device) and usable on host trees (a loaded teacher)."""
+  return jnp.all(jnp.asarray([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
+
+
 def run_eval(eval_step, variables, arrays: dict, mesh, batch_size: int) -> dict:
   """Per-example outputs on a whole test set, as numpy; the last batch is padded and trimmed.
   Raises NonFiniteOutputs if any holds NaN or inf: no metric, calibration or probe is computed

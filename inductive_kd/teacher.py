@@ -79,8 +79,7 @@ def make_apply(model, mode: str):
       (logits, rep), _ = model.apply(variables, inputs, train=True, rngs={"dropout": rng},
                                      mutable=["batch_stats"])
     if rows is not None:
-      logits = model.apply(variables, rep.reshape(-1, rep.shape[-1])[rows],
-                           method="output_logits")
+      logits = models.logits_at(model, variables, rep, rows)
     return jax.lax.stop_gradient(logits)
 
   return apply
@@ -180,7 +179,7 @@ class Teacher:
           f"Teacher workdir {self.workdir}: its final variables do not restore "
           f"({checkpoint.describe(e)}); delete final/ and results.json there and rerun the "
           "teacher's run: it writes them again from its last checkpoint.") from None
-    if not all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(variables)):
+    if not evaluate.all_finite(variables):
       raise workdir_lib.WorkdirError(
           f"Teacher workdir {self.workdir}: its final variables hold NaN or inf (the teacher "
           "diverged); retrain it (e.g. with a lower config.optim.learning_rate) or point "

@@ -103,8 +103,7 @@ def make_train_step(model, tx, task: tasks.Task, config, teacher_logits=None,
       (logits, rep), updates = model.apply(variables, inputs, train=True,
                                            rngs={"dropout": step_key}, mutable=["batch_stats"])
       if packed_rows:  # The full-width logits above are then unused, and XLA drops them.
-        logits = model.apply(variables, rep.reshape(-1, rep.shape[-1])[rows],
-                             method="output_logits")
+        logits = models.logits_at(model, variables, rep, rows)
       objective = losses.distillation_loss(
           logits, targets, labels, temperature=d.temperature, gold_rate=d.gold_rate,
           distill_rate=d.distill_rate, scale=d.scale, mask=mask)
@@ -235,8 +234,7 @@ def _compile(config, model, tx, task, teacher, mesh, sample_inputs, seeds, packe
 
 
 def _params_finite(state) -> jax.Array:
-  return jnp.all(jnp.asarray(
-      [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves((state.params, state.batch_stats))]))
+  return evaluate.all_finite((state.params, state.batch_stats))
 
 
 def _seed_variables(state, k: int, num_seeds: int, take_seed):

@@ -2,7 +2,8 @@
 
 Every model's `__call__(x, *, train)` returns `(logits, representation)`; the representation is
 what the analyses compare (REFLECT.md §4: CNN 16-d GAP output, MLP 32-d last hidden layer, the
-final-position hidden state for sequence classifiers).
+final-position hidden state for sequence classifiers). Language models also have
+`output_logits(rep)`, their output layer alone, which `logits_at` applies at chosen positions.
 """
 from __future__ import annotations
 
@@ -45,3 +46,9 @@ def create(name: str, **kwargs):
     raise ValueError(f"Unknown config.model field(s) for {name!r}: {', '.join(hints)}. "
                      f"Valid fields: {', '.join(sorted(fields))}.")
   return cls(**kwargs)
+
+
+def logits_at(model, variables, rep, rows):
+  """A language model's logits at the flattened positions `rows` of its [B, L, d] representation
+  `rep`: [len(rows), V], from its output layer alone (the packed step's gather + tied head)."""
+  return model.apply(variables, rep.reshape(-1, rep.shape[-1])[rows], method="output_logits")
