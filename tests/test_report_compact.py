@@ -1,9 +1,11 @@
 """inductive_kd.report.compact: committed copies of runs regenerate the same report tables."""
 import numpy as np
+import pytest
 
 from inductive_kd import report
 from inductive_kd.report import compact
-from tests.test_report_runs import N, _probs, _wrong_first, write_run
+from tests.test_report_runs import (N, _probs, _wrong_first, make_mnist_runs, row, section,
+                                    write_run)
 
 
 def test_compact_runs_keep_what_the_report_reads(tmp_path):
@@ -25,3 +27,21 @@ def test_compact_runs_keep_what_the_report_reads(tmp_path):
   table = lambda text: text[text.index("## 2."):text.index("## 3.")]
   assert table(original) == table(again)  # ECE from float16 probabilities: same to 4 digits.
   assert compact.main(["--runs", str(tmp_path / "empty"), "--out", str(out)]) == 2
+
+
+def test_rep_limit_keeps_the_first_examples_and_the_report_compares_on_them(tmp_path):
+  root, out = tmp_path / "runs", tmp_path / "compact"
+  make_mnist_runs(str(root))
+  assert compact.main(["--runs", str(root), "--out", str(out), "--rep", "--rep_limit", "50"]) == 0
+  student = next(out.glob("**/mnist_cnn_to_mlp/predictions/mnist.npz"))
+  with np.load(student) as small, np.load(root / student.relative_to(out)) as full:
+    assert small["rep"].shape[0] == 50 and len(small["labels"]) == len(full["labels"])
+    np.testing.assert_allclose(small["rep"], full["rep"][:50], rtol=1e-3, atol=1e-3)
+  text = report.generate_report(out, tmp_path / "r").read_text()
+  cka = section(section(text, "## 3. Teacher–student similarity"), "### Linear CKA", "\n### ")
+  # The student's representations equal its teacher's: CKA 1 on the 50 kept examples too.
+  assert row(cka, "CNN→MLP vs its teacher CNN")[2] == "1.0000"
+  baseline = float(row(cka, "MLP (no KD) vs the same teacher CNN")[2].split(" ± ")[0])
+  assert 0 < baseline < 0.95
+  with pytest.raises(SystemExit):
+    compact.main(["--runs", str(root), "--out", str(out), "--rep_limit", "5"])  # needs --rep

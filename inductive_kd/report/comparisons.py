@@ -86,10 +86,13 @@ def _pair_metrics(ctx: Context, model: Run, teacher: Run, set_name: str) -> dict
     out["agreement"] = agreement.prediction_agreement(*preds)
     out["jaccard"] = agreement.error_overlap(*preds, labels)["jaccard"]
   reps = [model.array(set_name, "rep"), teacher.array(set_name, "rep")]
-  if all(r is not None and r.ndim == 2 and r.shape[0] == labels.shape[0] for r in reps):
+  # Compacted runs may keep the representations of the first N examples only (compact
+  # --rep_limit): compare on the examples both have.
+  if all(r is not None and r.ndim == 2 and 2 <= r.shape[0] <= labels.shape[0] for r in reps):
+    n = min(r.shape[0] for r in reps)
     for metric, fn in (("cka", similarity.linear_cka), ("rsa", lambda x, y: rsa(ctx, x, y))):
       try:
-        out[metric] = fn(*reps)
+        out[metric] = fn(reps[0][:n], reps[1][:n])
       except ValueError:  # e.g. a constant representation: undefined, left blank
         pass
   return out
@@ -107,7 +110,9 @@ def section(ctx: Context) -> list[str]:
           "paper's question (e.g. is CNN→MLP's CKA to the CNN higher than the plain MLP's?). "
           f"Mean ± std (ddof={ddof}) over the (model, teacher) pairs; `pairs` = "
           f"their number. Penultimate representations are `rep` in predictions/*.npz (CNN: "
-          f"16-d global average pool; MLP: 32-d last hidden layer). " + (
+          f"16-d global average pool; MLP: 32-d last hidden layer), on every example of the "
+          f"set, or on the first N where a committed copy keeps only those (`compact "
+          f"--rep_limit`). " + (
               f"RSA uses consecutive batches of {b} examples as the official notebooks "
               f"(whole set when smaller)." if b else "RSA compares whole sets at once."),
           ""] + ctx.notes()
