@@ -72,6 +72,23 @@ def run_eval(eval_step, variables, arrays: dict, mesh, batch_size: int) -> dict:
   return out
 
 
+def packed_eval_rows(task, sets, batch_size: int, rows_for) -> int:
+  """The eval step's packed rows (train.make_eval_step): the most target positions any batch of
+  run_eval holds over `sets` (the last batch padded by wrapping, as run_eval does), by
+  `rows_for(most, positions)`; 0 for a task without per-position targets."""
+  if task.target_mask is None or not sets:
+    return 0
+  most, positions = 0, None
+  for arrays in sets:
+    mask = task.target_mask(arrays)
+    n = len(mask)
+    idx = np.arange(-(-n // batch_size) * batch_size) % n
+    most = max(most, int(mask.sum(1)[idx].reshape(-1, batch_size).sum(1).max()))
+    width = batch_size * mask.shape[1]
+    positions = width if positions is None else min(positions, width)
+  return rows_for(most, positions)
+
+
 def evaluate_all(eval_step, variables, task, mesh, config) -> tuple[dict, dict]:
   """{set: metrics} (+ aggregates) and {set: per-example outputs}."""
   results, outputs = {}, {}

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from inductive_kd import runtime
+
 FILE = "results.json"
 HISTORY = "history.json"
 _EVAL_PREFIX = "eval/"  # train._evaluate_and_log's TensorBoard tags: eval/<set>/<metric>.
@@ -57,7 +59,7 @@ def payload(config, *, seed: int, step: int, steps_per_epoch: int, devices: int,
       "teacher_config": config.teacher.config or None,
       "teacher_mode": config.distill.teacher_mode if teacher else None,
       "train_wall_s": wall_s, "train_steps_per_s": timed_steps / wall_s if wall_s else None,
-      "test": results, "config": json.loads(config.to_json_best_effort()),
+      "machine": runtime.machine(), "test": results, "config": json.loads(config.to_json_best_effort()),
   }
   if config.num_seeds > 1:
     out["config"]["seed"] = seed

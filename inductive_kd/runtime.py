@@ -5,6 +5,8 @@ Neither changes a single number the models compute; both only matter on XLA:CPU.
 from __future__ import annotations
 
 import ctypes
+import os
+import platform
 
 # glibc mallopt() parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -2, -4, -8
@@ -40,3 +42,20 @@ def step_jit_kwargs() -> dict:
   """Extra jax.jit arguments for the train/eval steps on this backend ({} off CPU)."""
   import jax  # Here, not at the top: tune_malloc must be importable before jax is.
   return {"compiler_options": dict(NO_YNN_CONV)} if jax.default_backend() == "cpu" else {}
+
+
+def machine() -> dict:
+  """What ran a result, for results.json (the report's provenance header): the devices, the CPU
+  and its core count, jax's version. Numbers differ across CPUs in the last bits (and MNIST's
+  pinned runs by up to 0.03; tests/test_pinned_quick.py), so a result says where it came from."""
+  import jax  # pylint: disable=g-import-not-at-top
+  cpu = platform.processor() or platform.machine()
+  try:
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+      cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                 cpu)
+  except OSError:
+    pass
+  devices = jax.devices()
+  return {"devices": f"{len(devices)} x {devices[0].device_kind}", "cpu": cpu,
+          "cores": os.cpu_count(), "jax": jax.__version__}

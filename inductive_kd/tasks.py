@@ -31,8 +31,8 @@ class Task:
   eval_sets: dict
   # Jit-side: batch dict -> (model inputs, labels, mask or None).
   prepare: Callable
-  # Jit-side: (logits, rep, batch) -> dict of per-example arrays.
-  eval_outputs: Callable
+  # Jit-side: (logits, rep, batch) -> dict of per-example arrays (None: eval_outputs_at).
+  eval_outputs: Callable | None
   # Host-side: (outputs, eval arrays) -> metrics dict.
   summarize: Callable
   # Host-side: {set name: metrics} -> entries to add (e.g. the mean over corruptions) or amend
@@ -40,10 +40,13 @@ class Task:
   aggregate: Callable = lambda results: {}
   # Model fields that come from the data (e.g. the vocabulary size).
   model_kwargs: dict = dataclasses.field(default_factory=dict)
-  # Language models: each training example's number of target positions, and its positions in
-  # all; the train step then runs the output layer on the targets only (train.packed_target_rows).
-  targets_per_example: np.ndarray | None = None
-  positions_per_example: int = 0
+  # Language models: arrays -> [N, L] bool, the positions that hold a target. The train and eval
+  # steps then run the output layer on the targets only (train.packed_target_rows,
+  # evaluate.packed_eval_rows).
+  target_mask: Callable | None = None
+  # Language models, in place of eval_outputs: jit-side (output layer, rep, batch, packed rows)
+  # -> dict of per-example arrays; the logits are computed from rep only where needed.
+  eval_outputs_at: Callable | None = None
   # Rows of `train` (the first axis of its arrays).
   @property
   def num_train(self) -> int:
@@ -151,20 +154,38 @@ def _agreement(outputs, arrays, correct, mask=None, defined_only: bool = False) 
   return {k: m[k] for k in keys if k in m}
 
 
-def _sva_lm_outputs(logits, rep, batch):
-  """Per sentence: summed token NLL and token count (perplexity), and the verb-position choice."""
-  logits = logits.astype(jnp.float32)
+def _lm_target_mask(arrays) -> np.ndarray:
+  return arrays["targets"] != 0
+
+
+def _sva_lm_outputs(head, rep, batch, packed_rows: int = 0):
+  """Per sentence: summed token NLL and token count (perplexity), and the verb-position choice.
+
+  `head` is the model's output layer (rep [N, d] -> logits [N, V]). `packed_rows` > 0: the
+  token logits are computed at the batch's first `packed_rows` target positions only, which must
+  hold all of them (evaluate.packed_eval_rows counts them in advance); 0: at every position. The
+  same sums either way, up to float summation order.
+  """
   targets = batch["targets"]
-  mask = (targets != 0).astype(jnp.float32)
-  nll = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
-  rows = jnp.arange(logits.shape[0])
-  at_verb = logits[rows, batch["verb_position"]]
-  choice = jnp.stack([at_verb[rows, batch["correct_verb"]], at_verb[rows, batch["wrong_verb"]]],
-                     -1)
-  return {"nll_sum": (nll * mask).sum(-1), "ntok": mask.sum(-1),
+  b, length = targets.shape
+  mask = targets != 0
+  if packed_rows:
+    rows = jnp.nonzero(mask.reshape(-1), size=packed_rows, fill_value=0)[0]
+    valid = jnp.arange(packed_rows) < mask.sum()
+  else:
+    rows, valid = jnp.arange(b * length), mask.reshape(-1)
+  logits = head(rep.reshape(b * length, -1)[rows]).astype(jnp.float32)
+  nll = optax.softmax_cross_entropy_with_integer_labels(logits, targets.reshape(-1)[rows])
+  nll_sum = jax.ops.segment_sum(jnp.where(valid, nll, 0.0), rows // length, num_segments=b)
+  sentences = jnp.arange(b)
+  verb_rep = rep[sentences, batch["verb_position"]]
+  at_verb = head(verb_rep).astype(jnp.float32)
+  choice = jnp.stack([at_verb[sentences, batch["correct_verb"]],
+                      at_verb[sentences, batch["wrong_verb"]]], -1)
+  return {"nll_sum": nll_sum, "ntok": mask.astype(jnp.float32).sum(-1),
           "verb_correct": choice[:, 0] > choice[:, 1],  # Strict, as Reflect's evaluation.
           "probs": jax.nn.softmax(choice, -1),  # [correct form, wrong form]
-          "rep": rep[rows, batch["verb_position"]].astype(jnp.float32)}
+          "rep": verb_rep.astype(jnp.float32)}
 
 
 def _sva_lm_summary(outputs, arrays, ece_bins: int) -> dict:
@@ -204,11 +225,10 @@ def sva_lm_task(config) -> Task:
   return Task(
       name="sva_lm", num_classes=len(vocab), train=train, eval_sets=eval_sets,
       prepare=lambda b: (b["inputs"], b["targets"], b["targets"] != 0),
-      eval_outputs=_sva_lm_outputs,
+      eval_outputs=None, eval_outputs_at=_sva_lm_outputs,
       summarize=lambda o, a: _sva_lm_summary(o, a, config.eval.ece_bins),
       model_kwargs={"vocab_size": len(vocab)},
-      targets_per_example=(train["targets"] != 0).sum(1),
-      positions_per_example=train["targets"].shape[1])
+      target_mask=_lm_target_mask)
 
 
 def _sva_cl_summary(outputs, arrays, ece_bins: int, defined_only: bool = False) -> dict:

@@ -142,16 +142,22 @@ def packed_target_rows(task: tasks.Task, seeds, batch_size: int, total_steps: in
   positions: a 20-epoch run of one seed packs to 1,600 rows; over 4 seeds x 60 epochs (74,400
   batches) a batch holds 1,004-1,624 targets, 1,664 rows.
   """
-  counts = task.targets_per_example
-  if counts is None:
+  if task.target_mask is None:
     return 0
+  mask = task.target_mask(task.train)
+  counts = mask.sum(1)
   most = 0
   for seed in seeds:
     for epoch in range(-(-total_steps // steps_per_epoch)):
       steps = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
       perm = epoch_permutation(len(counts), seed, epoch)[:steps * batch_size]
       most = max(most, int(counts[perm].reshape(steps, batch_size).sum(1).max()))
-  positions = batch_size * task.positions_per_example
+  return rows_for(most, batch_size * mask.shape[1])
+
+
+def rows_for(most: int, positions: int) -> int:
+  """Packed rows for batches of `positions` positions holding at most `most` targets: `most`
+  rounded up to a multiple of 64, or 0 (no packing) when that would skip under a tenth."""
   rows = min(-(-most // 64) * 64, positions)
   return rows if rows <= 0.9 * positions else 0
 
@@ -183,11 +189,18 @@ def vmap_seeds(train_step, num_seeds: int, batch_size: int, teacher_per_example:
   return step
 
 
-def make_eval_step(model, task: tasks.Task):
+def make_eval_step(model, task: tasks.Task, packed_rows: int = 0):
+  """(variables, batch) -> per-example outputs. A language model's (task.eval_outputs_at) logits
+  are computed from its representation at the target positions only when `packed_rows` > 0
+  (evaluate.packed_eval_rows), as the packed train step does."""
   def eval_step(variables, batch):
     inputs, _, _ = task.prepare(batch)
     logits, rep = model.apply(variables, inputs, train=False)
-    return task.eval_outputs(logits, rep, batch)
+    if task.eval_outputs_at is None:
+      return task.eval_outputs(logits, rep, batch)
+    # The model's own full-width logits are then unused, and XLA drops them.
+    head = lambda x: model.apply(variables, x, method="output_logits")
+    return task.eval_outputs_at(head, rep, batch, packed_rows)
   return eval_step
 
 
@@ -217,7 +230,8 @@ def seed_workdirs(config, workdir) -> list[Path]:
   return [workdir / f"seed{config.seed + k}" for k in range(config.num_seeds)]
 
 
-def _compile(config, model, tx, task, teacher, mesh, sample_inputs, seeds, packed_rows: int):
+def _compile(config, model, tx, task, teacher, mesh, sample_inputs, seeds, packed_rows: int,
+             eval_rows: int = 0):
   """(jitted state init, jitted train step, jitted eval step) for one seed or K vmapped seeds."""
   repl, jit_kwargs = parallel.replicated(mesh), runtime.step_jit_kwargs()
   step_fn = make_train_step(model, tx, task, config, teacher and teacher.logits_fn(),
@@ -228,8 +242,8 @@ def _compile(config, model, tx, task, teacher, mesh, sample_inputs, seeds, packe
                          teacher and teacher.per_example)
     init_fn = lambda: create_seed_states(model, tx, sample_inputs, seeds)
   train_step = jax.jit(step_fn, donate_argnums=0, out_shardings=repl, **jit_kwargs)
-  eval_step = jax.jit(make_eval_step(model, task), out_shardings=parallel.batch_sharded(mesh),
-                      **jit_kwargs)
+  eval_step = jax.jit(make_eval_step(model, task, eval_rows),
+                      out_shardings=parallel.batch_sharded(mesh), **jit_kwargs)
   return jax.jit(init_fn, out_shardings=repl), train_step, eval_step
 
 
@@ -478,11 +492,17 @@ def _train(config, workdir: Path, resources: contextlib.ExitStack, then=None) ->
     teacher.load(sample_inputs, task, mesh, total_steps)
 
   packed_rows = packed_target_rows(task, seeds, batch_size, total_steps, steps_per_epoch)
-  if packed_rows:
-    logging.info("Output layer packed to the target positions: %d rows per batch instead of %d.",
-                 packed_rows, batch_size * task.positions_per_example)
+  probes = evaluate.probe_arrays(task, config)
+  eval_rows = evaluate.packed_eval_rows(
+      task, list(task.eval_sets.values()) + ([probes] if probes else []),
+      config.eval.batch_size, rows_for)
+  if packed_rows or eval_rows:
+    width = task.target_mask(task.train).shape[1]
+    logging.info("Output layer packed to the target positions: %d rows per training batch "
+                 "instead of %d, %d per evaluation batch instead of %d (0: not packed).",
+                 packed_rows, batch_size * width, eval_rows, config.eval.batch_size * width)
   init_fn, train_step, eval_step = _compile(config, model, tx, task, teacher, mesh,
-                                            sample_inputs, seeds, packed_rows)
+                                            sample_inputs, seeds, packed_rows, eval_rows)
   state = init_fn()
   ckpt = resources.enter_context(checkpoint.managed(workdir, config.train.max_checkpoints))
   restored, start_step = checkpoint.restore_latest(ckpt, checkpoint.abstract(state, repl))
@@ -506,7 +526,7 @@ def _train(config, workdir: Path, resources: contextlib.ExitStack, then=None) ->
                f", {num_seeds} seeds {seeds} vmapped in one step" if num_seeds > 1 else "")
   eval_every = config.eval.every_steps or steps_per_epoch
   ckpt_every = config.train.checkpoint_every_steps or steps_per_epoch
-  probe_every, probes = config.analysis.probe_every, evaluate.probe_arrays(task, config)
+  probe_every = config.analysis.probe_every
   next_phase = None
   if then is not None and start_step < total_steps:
     phase = "teacher, phase 1 of 2"

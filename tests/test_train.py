@@ -11,6 +11,7 @@ import time
 
 import jax
 import numpy as np
+import optax
 import pytest
 
 from inductive_kd import checkpoint, config as config_lib, evaluate, models, optim, parallel, tasks
@@ -170,6 +171,8 @@ def test_quick_distillation_pipeline_writes_results(tmp_path):
   teacher = json.loads((tmp_path / "mnist_cnn_quick" / "results.json").read_text())
   assert student["teacher_workdir"] == str(tmp_path / "mnist_cnn_quick")
   assert teacher["model"] == "cnn" and student["model"] == "mlp"
+  # Where the numbers came from, for the report's header.
+  assert student["machine"]["jax"] == jax.__version__ and student["machine"]["cores"] >= 1
   for res in (student, teacher):
     assert set(res["test"]) >= {"mnist", "translate", "scale"}
     for name in ("mnist", "translate", "scale"):
@@ -346,8 +349,8 @@ def test_packed_lm_step_equals_the_full_step(student, teacher_arch, mode, num_se
   tx = optim.make_optimizer(c.optim, 10)
   batch_size, seeds = 16, list(range(num_seeds))
   rows = train.packed_target_rows(task, seeds, batch_size, 10, task.num_train // batch_size)
-  counts = task.targets_per_example
-  assert 0 < rows < batch_size * task.positions_per_example
+  counts = task.target_mask(task.train).sum(1)
+  assert 0 < rows < batch_size * task.train["targets"].shape[1]
   assert rows % 64 == 0
   assert rows >= counts[train.epoch_permutation(task.num_train, 0, 0)[:batch_size]].sum()
   mesh = parallel.make_mesh()
@@ -383,16 +386,53 @@ def test_packed_lm_step_equals_the_full_step(student, teacher_arch, mode, num_se
 
 def test_packed_rows_cover_every_batch_of_the_run():
   """packed_target_rows is the most targets of any batch the run's data order will give."""
-  task = tasks.Task(name="t", num_classes=2, train={"x": np.zeros(100)}, eval_sets={},
+  counts = np.random.default_rng(0).integers(0, 20, 100)
+  mask = lambda n: np.arange(40) < n[:, None]  # n targets in 40 positions per example.
+  task = tasks.Task(name="t", num_classes=2, train={"n": counts}, eval_sets={},
                     prepare=None, eval_outputs=None, summarize=None,
-                    targets_per_example=np.random.default_rng(0).integers(0, 20, 100),
-                    positions_per_example=40)
-  most = max(int(task.targets_per_example[train.epoch_permutation(100, s, e)[:90]]
+                    target_mask=lambda arrays: mask(arrays["n"]))
+  most = max(int(counts[train.epoch_permutation(100, s, e)[:90]]
                  .reshape(9, 10).sum(1).max()) for s in (3, 4) for e in range(3))
   rows = train.packed_target_rows(task, [3, 4], 10, 25, 9)
   assert rows == -(-most // 64) * 64
   assert train.packed_target_rows(task, [3], 10, 25, 9) <= rows
-  dense = dataclasses.replace(task, targets_per_example=np.full(100, 38))
+  dense = dataclasses.replace(task, train={"n": np.full(100, 38)})
   assert train.packed_target_rows(dense, [3], 10, 25, 9) == 0  # 384 of 400 positions: no gain.
-  no_targets = dataclasses.replace(task, targets_per_example=None)
+  no_targets = dataclasses.replace(task, target_mask=None)
   assert train.packed_target_rows(no_targets, [3], 10, 25, 9) == 0
+  # Evaluation: run_eval's batches of each set, the last one padded by wrapping to its start.
+  sets = [{"n": counts[:35]}, {"n": counts[35:]}]
+  wrap = lambda c: c[np.arange(-(-len(c) // 10) * 10) % len(c)].reshape(-1, 10).sum(1).max()
+  most_eval = max(wrap(counts[:35]), wrap(counts[35:]))
+  assert evaluate.packed_eval_rows(task, sets, 10, train.rows_for) == -(-most_eval // 64) * 64
+  assert evaluate.packed_eval_rows(no_targets, sets, 10, train.rows_for) == 0
+
+
+@pytest.mark.parametrize("student", ["lstm", "transformer"])
+def test_packed_lm_eval_step_equals_the_full_one(student):
+  """The eval step's logits at the target positions only give the same per-sentence outputs
+  (NLL sums, token counts, the verb choice) as every position's."""
+  c = config_lib.load_config_file(f"configs/sva_lm.py:student={student},quick")
+  c.data.synthetic_size = 2000
+  task = tasks.create(c)
+  model = models.create(**c.model, **task.model_kwargs)
+  arrays = task.eval_sets["test"]
+  batch_size = 32
+  rows = evaluate.packed_eval_rows(task, [arrays], batch_size, train.rows_for)
+  assert 0 < rows < batch_size * arrays["targets"].shape[1]
+  sample = task.prepare(evaluate.local_batch(task.train, np.arange(2)))[0]
+  variables = model.init(jax.random.PRNGKey(3), sample, train=False)
+  mesh = parallel.make_mesh()
+  full, packed = (evaluate.run_eval(jax.jit(train.make_eval_step(model, task, r)), variables,
+                                    arrays, mesh, batch_size) for r in (0, rows))
+  assert set(full) == set(packed) == {"nll_sum", "ntok", "verb_correct", "probs", "rep"}
+  np.testing.assert_allclose(packed["nll_sum"], full["nll_sum"], rtol=1e-5)
+  np.testing.assert_array_equal(packed["ntok"], full["ntok"])
+  np.testing.assert_array_equal(packed["verb_correct"], full["verb_correct"])
+  np.testing.assert_allclose(packed["probs"], full["probs"], rtol=1e-5, atol=1e-6)
+  # And the full step's outputs are the model's own logits', as before packing existed.
+  inputs = task.prepare(evaluate.local_batch(arrays, np.arange(batch_size)))[0]
+  logits, _ = model.apply(variables, inputs, train=False)
+  targets = arrays["targets"][:batch_size]
+  nll = optax.softmax_cross_entropy_with_integer_labels(logits, targets) * (targets != 0)
+  np.testing.assert_allclose(full["nll_sum"][:batch_size], nll.sum(-1), rtol=1e-5)
