@@ -1,4 +1,6 @@
 """inductive_kd.experiments.grid: the jobs run.sh runs, teachers first, read from the configs."""
+import pytest
+
 from inductive_kd.experiments import grid
 
 
@@ -39,3 +41,17 @@ def test_language_model_grid_trains_the_lstm_teacher_before_its_students():
                    "sva_lm_transformer_to_transformer"]
   teachers = [j.split("--config.teacher.workdir=")[1] for j in jobs[3:]]
   assert teachers == ["sva_lm_lstm"] * 3 + ["sva_lm_transformer"]
+
+
+def test_short_grid_uses_every_configs_budget_recipe_and_its_teachers_are_short_too():
+  jobs = list(grid.jobs("R", [0], short=True))
+  assert len(jobs) == 6 + 20 + 7
+  assert all(":short" in j or ",short" in j for j in jobs)
+  assert ("python main.py --config=configs/mnist_cnn_to_mlp.py:short "
+          "--workdir=R/seed0/mnist_cnn_to_mlp --config.seed=0 "
+          "--config.teacher.workdir=mnist_cnn") in jobs
+  assert grid.main(["--short", "--seeds", "1", "--scenario", "sva_cl"]) == 0
+  with pytest.raises(ValueError, match="choose one"):
+    list(grid.jobs("R", [0], quick=True, short=True))
+  with pytest.raises(SystemExit):
+    grid.main(["--short", "--quick"])

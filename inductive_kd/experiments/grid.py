@@ -2,7 +2,7 @@
 
 run.sh (and scripts/submit_slurm.sh, scripts/tpu_pod.sh) take their jobs from here:
 
-  python -m inductive_kd.experiments.grid --runs runs --seeds "0 1 2 3" [--quick] [--phase P]
+  python -m inductive_kd.experiments.grid --runs runs --seeds "0 1 2 3" [--quick | --short] [--phase P]
       [--scenario mnist] [--scenario sva_cl] [--scenario sva_lm]
 
 Runs of seed S live in <runs>/seedS/<config name>. A distillation run's teacher is the baseline
@@ -19,7 +19,8 @@ from typing import Iterator, Sequence
 
 from inductive_kd import config as config_lib
 
-# The cells of each scenario, as config specs (the `:quick` arg is added by --quick). MNIST: the
+# The cells of each scenario, as config specs (the `quick` or `short` arg is added by --quick or
+# --short). MNIST: the
 # paper's six setups. Agreement classification: students x {alone, LSTM teacher}, and the other
 # teachers of the paper's grid (PAPER.md, scenario 2).
 _SVA_CL_STUDENTS = ("transformer", "transformer_seq", "ut_seq", "lstm")
@@ -47,17 +48,22 @@ def _with_arg(spec: str, arg: str) -> str:
   return f"{spec},{arg}" if ":" in spec else f"{spec}:{arg}"
 
 
-def jobs(runs: str, seeds: Sequence[int], *, quick: bool = False, phase: str = "all",
-         scenarios: Sequence[str] = tuple(SCENARIOS), python: str = "python") -> Iterator[str]:
+def jobs(runs: str, seeds: Sequence[int], *, quick: bool = False, short: bool = False,
+         phase: str = "all", scenarios: Sequence[str] = tuple(SCENARIOS),
+         python: str = "python") -> Iterator[str]:
   """One `main.py` command line per (config, seed): baselines of every seed first, then students.
 
-  A run's workdir is <runs>/seed<S>/<config.name>; a student's teacher is the baseline cell whose
-  config spec is the student's config.teacher.config, and its workdir is that cell's.
+  quick: the smoke-test configs; short: the budget recipes (each config's `short` arg: only the
+  optimiser schedule and the epochs change). A run's workdir is <runs>/seed<S>/<config.name>; a
+  student's teacher is the baseline cell whose config spec is the student's
+  config.teacher.config, and its workdir is that cell's.
   """
+  if quick and short:
+    raise ValueError("quick and short are two schedules: choose one.")
   cells = {}
   for scenario in scenarios:
     for spec in SCENARIOS[scenario]:
-      spec = _with_arg(spec, "quick" if quick else "")
+      spec = _with_arg(spec, "quick" if quick else "short" if short else "")
       cells[spec] = config_lib.load_config_file(spec)
   jobs_ = {False: [], True: []}
   for seed in seeds:
@@ -79,7 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--runs", default="runs")
   parser.add_argument("--seeds", default="0 1 2 3", help="space-separated seeds")
-  parser.add_argument("--quick", action="store_true", help=":quick configs (a smoke test)")
+  schedule = parser.add_mutually_exclusive_group()
+  schedule.add_argument("--quick", action="store_true", help=":quick configs (a smoke test)")
+  schedule.add_argument("--short", action="store_true",
+                        help=":short configs (the budget recipes of docs/results)")
   parser.add_argument("--phase", choices=PHASES, default="all")
   parser.add_argument("--scenario", choices=tuple(SCENARIOS), action="append",
                       help="repeat for several; default: every scenario")
@@ -89,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split()]
   except ValueError:
     parser.error(f"--seeds must be integers separated by spaces, got {args.seeds!r}")
-  for job in jobs(args.runs, seeds, quick=args.quick, phase=args.phase,
+  for job in jobs(args.runs, seeds, quick=args.quick, short=args.short, phase=args.phase,
                   scenarios=args.scenario or tuple(SCENARIOS), python=args.python):
     print(job)
   return 0
