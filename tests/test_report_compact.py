@@ -45,3 +45,25 @@ def test_rep_limit_keeps_the_first_examples_and_the_report_compares_on_them(tmp_
   assert 0 < baseline < 0.95
   with pytest.raises(SystemExit):
     compact.main(["--runs", str(root), "--out", str(out), "--rep_limit", "5"])  # needs --rep
+
+
+def test_probes_are_kept_on_request_and_the_report_reads_the_compact_teacher(tmp_path):
+  """--probes keeps the probe outputs (float16, the first M examples): the report made from the
+  compact copies alone draws the similarity-over-training plots; and while the original runs
+  still exist, the report still reads each student's teacher from the compact folder."""
+  root, out = tmp_path / "runs", tmp_path / "compact"
+  make_mnist_runs(str(root))
+  assert compact.main(["--runs", str(root), "--out", str(out), "--rep", "--probes",
+                       "--probe_limit", "20"]) == 0
+  probe = next(out.glob("**/mnist_cnn_to_mlp/probes/step_00000020.npz"))
+  with np.load(probe) as small, np.load(root / probe.relative_to(out)) as full:
+    assert small["probs"].shape[0] == 20 and small["reps"].dtype == np.float16
+    np.testing.assert_allclose(small["reps"], full["reps"][:20], rtol=1e-3, atol=1e-3)
+  ctx = report.build_context(report.discover_runs(out), out, tmp_path / "r",
+                             report.ReportOptions())
+  teachers = [t for t in ctx.teacher_of.values() if t is not None]
+  assert teachers and all(out.resolve() in t.workdir.parents for t in teachers)
+  report.generate_report(out, tmp_path / "r")
+  assert (tmp_path / "r" / "plots" / "similarity_training_mnist_cka.png").is_file()
+  with pytest.raises(SystemExit):
+    compact.main(["--runs", str(root), "--out", str(out), "--probe_limit", "5"])  # needs --probes

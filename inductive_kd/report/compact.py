@@ -1,6 +1,7 @@
 """Compact copies of finished runs, small enough to commit beside a report and regenerate it.
 
   python -m inductive_kd.report.compact --runs R --out docs/results/NAME/runs [--rep [--rep_limit N]]
+      [--probes [--probe_limit M]]
 
 Keeps what the report reads: each run's results.json, history.json (the metrics of every
 evaluation) and its per-example predictions
@@ -8,8 +9,10 @@ evaluation) and its per-example predictions
 `python -m inductive_kd.report --runs docs/results/NAME/runs` finds every run and, by the layout,
 each student's teacher. Representations (the largest arrays; the CKA/RSA tables need them) only
 with --rep, and with --rep_limit N only those of each set's first N examples (the report then
-computes CKA and RSA on those N; an MNIST run is ~0.5 MB without them, ~2 MB with all 10,000);
-checkpoints, TensorBoard files and probe outputs never.
+computes CKA and RSA on those N; an MNIST run is ~0.5 MB without them, ~2 MB with all 10,000).
+The probe outputs (outputs on a fixed probe set during training: the similarity-over-training and
+MDS plots) only with --probes, as float16, and with --probe_limit M only the first M probe
+examples. Checkpoints and TensorBoard files never.
 """
 from __future__ import annotations
 
@@ -23,18 +26,22 @@ from typing import Sequence
 import numpy as np
 
 from inductive_kd import results as results_lib
+from inductive_kd.analysis import trajectories
 
-_FLOAT_KEYS = ("probs", "loss", "rep")
+_FLOAT_KEYS = ("probs", "loss", "rep", "reps")
 
 
-def compact_npz(src: Path, dst: Path, keep_rep: bool, rep_limit: int = 0) -> None:
+def compact_npz(src: Path, dst: Path, keep_rep: bool, rep_limit: int = 0,
+                limited: tuple[str, ...] = ("rep",)) -> None:
+  """Floats as float16; `rep` left out unless keep_rep; the `limited` arrays cut to their first
+  `rep_limit` rows (0: all)."""
   with np.load(src) as z:
     arrays = {}
     for key in z.files:
       if key == "rep" and not keep_rep:
         continue
       value = z[key]
-      if key == "rep" and rep_limit:
+      if key in limited and rep_limit:
         value = value[:rep_limit]
       if key in _FLOAT_KEYS and np.issubdtype(value.dtype, np.floating):
         value = value.astype(np.float16)
@@ -43,8 +50,8 @@ def compact_npz(src: Path, dst: Path, keep_rep: bool, rep_limit: int = 0) -> Non
   np.savez_compressed(dst, **arrays)
 
 
-def compact_runs(runs: Path, out: Path, keep_rep: bool = False,
-                 rep_limit: int = 0) -> list[Path]:
+def compact_runs(runs: Path, out: Path, keep_rep: bool = False, rep_limit: int = 0,
+                 probes: bool = False, probe_limit: int = 0) -> list[Path]:
   """Copies every finished run under `runs` into `out`; returns the results.json files written."""
   written = []
   paths = sorted(Path(runs).glob("**/results.json"))
@@ -62,6 +69,10 @@ def compact_runs(runs: Path, out: Path, keep_rep: bool = False,
       results_lib.write_json(dst / results_lib.HISTORY, history)
     for npz in sorted((path.parent / "predictions").glob("*.npz")):
       compact_npz(npz, dst / "predictions" / npz.name, keep_rep, rep_limit)
+    if probes:
+      for npz in sorted((path.parent / trajectories.PROBE_DIRNAME).glob("step_*.npz")):
+        compact_npz(npz, dst / trajectories.PROBE_DIRNAME / npz.name, True, probe_limit,
+                    limited=("probs", "reps"))
     written.append(dst / "results.json")
   return written
 
@@ -74,11 +85,18 @@ def main(argv: Sequence[str] | None = None) -> int:
   parser.add_argument("--rep_limit", type=int, default=0,
                       help="with --rep: keep the representations of each set's first N examples "
                            "only (0 = all)")
+  parser.add_argument("--probes", action="store_true",
+                      help="keep the probe outputs over training (float16)")
+  parser.add_argument("--probe_limit", type=int, default=0,
+                      help="with --probes: keep the first M probe examples only (0 = all)")
   args = parser.parse_args(argv)
   if args.rep_limit < 0 or (args.rep_limit and not args.rep):
     parser.error("--rep_limit takes N >= 0 and needs --rep")
+  if args.probe_limit < 0 or (args.probe_limit and not args.probes):
+    parser.error("--probe_limit takes M >= 0 and needs --probes")
   try:
-    written = compact_runs(args.runs, args.out, args.rep, args.rep_limit)
+    written = compact_runs(args.runs, args.out, args.rep, args.rep_limit, args.probes,
+                           args.probe_limit)
   except ValueError as e:
     print(f"error: {e}", file=sys.stderr)
     return 2

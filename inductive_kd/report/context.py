@@ -103,14 +103,16 @@ def build_context(runs: list[Run], runs_dir: Path, out_dir: Path,
 
 
 def _resolve_teacher(ctx: Context, run: Run) -> Run | None:
-  """The run at results['teacher_workdir']; if the runs folder moved, the same relative place
-  (beside the student, as configs put it, or the longest path suffix under --runs)."""
+  """The run at results['teacher_workdir'], looked for under --runs first (the longest suffix of
+  that path found there), then at the path itself, then beside the student (as configs put it).
+  The runs folder comes first so that a report made from committed compact copies reads the same
+  teacher on every machine, not the original workdir where it still exists."""
   tw = run.results.get("teacher_workdir")
   if not tw:
     return None
   tw = Path(tw)
-  candidates = [tw, run.workdir.parent / tw.name]
-  candidates += [ctx.runs_dir / Path(*tw.parts[k:]) for k in range(1, len(tw.parts))]
+  candidates = [ctx.runs_dir / Path(*tw.parts[k:]) for k in range(1, len(tw.parts))]
+  candidates += [tw, run.workdir.parent / tw.name]
   for cand in candidates:
     try:
       key = str(cand.resolve())
