@@ -135,6 +135,9 @@ def test_short_is_the_budget_schedule_for_teacher_and_student():
   assert (cnn_student.train.num_epochs, cnn_student.optim.learning_rate) == (12.0, 2e-3)
   mlp = config_lib.load_config_file("configs/mnist_mlp.py:short")
   assert (mlp.train.num_epochs, mlp.optim.learning_rate) == (24.0, 2e-3)
+  # Probe outputs every 2 epochs (docs/results/mnist_grid was run so), for every :short run.
+  assert c.analysis.probe_every == cnn_student.analysis.probe_every == mlp.analysis.probe_every \
+      == 936 and paper.analysis.probe_every == 0
   with pytest.raises(config_lib.ConfigError, match="exclusive"):
     config_lib.load_config_file("configs/mnist_cnn.py:quick,short")
 

@@ -68,8 +68,11 @@ SHORT = {"cnn": dict(epochs=12.0, lr=2e-3, student_lr=2e-3),
 
 
 def _short_schedule(c: ml_collections.ConfigDict, model: str, student: bool) -> None:
-  """The `short` arg: `SHORT[model]` epochs, Adam with one cosine decay to 0 over the run."""
+  """The `short` arg: `SHORT[model]` epochs, Adam with one cosine decay to 0 over the run; and
+  probe outputs every 2 epochs (936 steps at batch 128), for the report's similarity-over-training
+  and MDS plots (they cost no training maths)."""
   recipe = SHORT[model]
+  c.analysis.probe_every = 936
   c.train.num_epochs = recipe["epochs"]
   c.optim.name = "adam"
   c.optim.learning_rate = recipe["student_lr" if student else "lr"]
