@@ -61,6 +61,28 @@ def test_real_text_runs_get_their_own_tables(tmp_path):
   assert "`sva_cl_numpred_lstm`" in real and "limited data" in real
 
 
+def test_real_text_summary_puts_each_attractor_count_beside_the_majority_baseline(tmp_path):
+  """One row per setup: valid, numpred.test.1..5 in order, Gulordava; the last row is the
+  accuracy of always answering each set's most frequent label (from the runs' labels)."""
+  root = tmp_path / "runs"
+  sets = ("gulordava", "numpred_test_2", "valid", "numpred_test_1")
+  labels = {"valid": [0, 0, 0, 1], "numpred_test_1": [1, 1, 0, 0], "numpred_test_2": [1] * 9 + [0],
+            "gulordava": [0, 1, 1, 1, 1]}
+  for seed, acc in ((0, 0.5), (1, 0.7)):
+    write_run(str(root / f"s{seed}" / "sva_cl_numpred_lstm"), "sva_cl_numpred_lstm", seed,
+              {s: {"accuracy": acc + 0.01 * i, "num_examples": 4} for i, s in enumerate(sets)},
+              ("sva_cl", "lstm", None), model={"name": "lstm_classifier"},
+              data={"sva_source": "numpred"},
+              preds={s: {"labels": np.asarray(labels[s])} for s in sets})
+  text = report.generate_report(root, tmp_path / "report").read_text()
+  summary = section(text, "### `sva_cl` on real text: accuracy by set", "\n### ")
+  assert "| setup | seeds | valid | k = 1 | k = 2 | gulordava |" in summary
+  # Means over the two seeds (0.5 and 0.7, + 0.01 per set's place in `sets`), std ddof 1.
+  assert row(summary, "LSTM")[1:] == ["2", "0.620 ± 0.141", "0.630 ± 0.141", "0.610 ± 0.141",
+                                      "0.600 ± 0.141"]
+  assert row(summary, "always the majority label")[2:] == ["0.750", "0.500", "0.900", "0.800"]
+
+
 def test_learning_curves_plot_every_seed_of_each_language_model(tmp_path):
   root = tmp_path / "runs"
   attractors = {f"acc_attractors_{k}": 0.9 for k in range(5)}

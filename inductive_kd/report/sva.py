@@ -3,6 +3,8 @@ read off the paper's plots."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from inductive_kd import paper_results
 from inductive_kd.report import provenance
 from inductive_kd.report import render
@@ -55,12 +57,53 @@ def section(ctx: Context) -> list[str]:
   return out
 
 
+def _majority(ctx: Context, names: list[str], set_name: str) -> float | None:
+  """The accuracy of always answering a set's most frequent label (from the first run that kept
+  its labels)."""
+  for name in names:
+    for run in ctx.groups[name]:
+      labels = run.array(set_name, "labels")
+      if labels is not None and len(labels):
+        return float(np.bincount(np.asarray(labels, np.int64)).max() / len(labels))
+  return None
+
+
+def _real_text_summary(ctx: Context, scenario: str, names: list[str], sets: list[str]) -> list[str]:
+  """Real text at a glance: accuracy on the held-out prefixes, on each numpred.test.k (every
+  intervening noun an attractor) and on Gulordava's prefixes, with the majority-label baseline of
+  each set: on sets where the plural verb dominates, below the baseline means the model follows
+  the attractor."""
+  order = ([s for s in sets if s == "valid"] + sorted(s for s in sets if s.startswith("numpred_test_"))
+           + [s for s in sets if s == "gulordava"])
+  if not order:
+    return []
+  ddof = ctx.opt.std_ddof
+  title = lambda s: ("k = " + s.rsplit("_", 1)[1]) if s.startswith("numpred_test_") else s
+  rows = []
+  for name in names:
+    group = ctx.groups[name]
+    rows.append([group[0].label, str(len(group))] + [
+        render.cell([r.metric(s, "accuracy") for r in group if s in r.test_sets()], ddof, 3)
+        for s in order])
+  rows.append(["always the majority label", "—"] + [
+      "—" if (m := _majority(ctx, names, s)) is None else f"{m:.3f}" for s in order])
+  return [f"### `{scenario}` on real text: accuracy by set", "",
+          "`valid`: held-out `numpred.val` prefixes (natural attractor distribution); `k = K`: "
+          "`numpred.test.K`, exactly K attractors; `gulordava`: Gulordava et al.'s prefixes "
+          "(0-4 attractors, words not POS-replaced). The last row: always answering the set's "
+          "most frequent verb number.", ""] + render.table(
+              ["setup", "seeds"] + [title(s) for s in order], rows)
+
+
 def _tables(ctx: Context, scenario: str, data: str, names: list[str]) -> list[str]:
-  """The tables of one scenario on one data source, one per test set."""
+  """The tables of one scenario on one data source, one per test set (real text: a summary
+  table first)."""
   opt, ddof = ctx.opt, ctx.opt.std_ddof
   out = []
   sets = order_sets({s for n in names for r in ctx.groups[n] for s in r.test_sets()},
                     SVA_SET_ORDER)
+  if data == "numpred":
+    out += _real_text_summary(ctx, scenario, names, sets)
   for set_name in sets:
     columns = [c for c in _COLUMNS if any(
         r.metric(set_name, c[0]) is not None for n in names for r in ctx.groups[n])]
