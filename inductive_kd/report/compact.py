@@ -31,18 +31,18 @@ from inductive_kd.analysis import trajectories
 _FLOAT_KEYS = ("probs", "loss", "rep", "reps")
 
 
-def compact_npz(src: Path, dst: Path, keep_rep: bool, rep_limit: int = 0,
+def compact_npz(src: Path, dst: Path, keep_rep: bool, limit: int = 0,
                 limited: tuple[str, ...] = ("rep",)) -> None:
   """Floats as float16; `rep` left out unless keep_rep; the `limited` arrays cut to their first
-  `rep_limit` rows (0: all)."""
+  `limit` rows (0: all)."""
   with np.load(src) as z:
     arrays = {}
     for key in z.files:
       if key == "rep" and not keep_rep:
         continue
       value = z[key]
-      if key in limited and rep_limit:
-        value = value[:rep_limit]
+      if key in limited and limit:
+        value = value[:limit]
       if key in _FLOAT_KEYS and np.issubdtype(value.dtype, np.floating):
         value = value.astype(np.float16)
       arrays[key] = value

@@ -73,8 +73,9 @@ def _real_text_summary(ctx: Context, scenario: str, names: list[str], sets: list
   intervening noun an attractor) and on Gulordava's prefixes, with the majority-label baseline of
   each set: on sets where the plural verb dominates, below the baseline means the model follows
   the attractor."""
-  order = ([s for s in sets if s == "valid"] + sorted(s for s in sets if s.startswith("numpred_test_"))
-           + [s for s in sets if s == "gulordava"])
+  by_k = sorted(s for s in sets if s.startswith("numpred_test_"))
+  order = (["valid"] if "valid" in sets else []) + by_k + (
+      ["gulordava"] if "gulordava" in sets else [])
   if not order:
     return []
   ddof = ctx.opt.std_ddof
