@@ -61,6 +61,8 @@ class Context:
   by_key: dict[str, Run]
   teacher_of: dict[str, Run | None]
   teacher_notes: list[str]
+  # Folders of teacher-only runs: searched for teachers, never tabulated (generate_report).
+  teacher_dirs: tuple[Path, ...] = ()
   memo: dict = dataclasses.field(default_factory=dict)
 
   def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -90,13 +92,13 @@ class Context:
     return [f"- {note}" for note in self.teacher_notes] + ([""] if self.teacher_notes else [])
 
 
-def build_context(runs: list[Run], runs_dir: Path, out_dir: Path,
-                  options: ReportOptions) -> Context:
+def build_context(runs: list[Run], runs_dir: Path, out_dir: Path, options: ReportOptions,
+                  teacher_dirs: Sequence[Path] = ()) -> Context:
   """Marks variants, pools runs into groups and finds every run's teacher."""
   mark_variants(runs)
   ctx = Context(runs=runs, runs_dir=runs_dir, out_dir=out_dir, opt=options,
                 groups=group_by_name(runs), by_key={r.key: r for r in runs}, teacher_of={},
-                teacher_notes=[])
+                teacher_notes=[], teacher_dirs=tuple(Path(d) for d in teacher_dirs))
   for run in runs:
     ctx.teacher_of[run.key] = _resolve_teacher(ctx, run)
   return ctx
@@ -104,14 +106,18 @@ def build_context(runs: list[Run], runs_dir: Path, out_dir: Path,
 
 def _resolve_teacher(ctx: Context, run: Run) -> Run | None:
   """The run at results['teacher_workdir'], looked for under --runs first (the longest suffix of
-  that path found there), then at the path itself, then beside the student (as configs put it).
-  The runs folder comes first so that a report made from committed compact copies reads the same
-  teacher on every machine, not the original workdir where it still exists."""
+  that path found there), then likewise under each --teachers folder, then at the path itself,
+  then beside the student (as configs put it). The committed folders come first so that a report
+  made from compact copies reads the same teacher on every machine, not the original workdir
+  where it still exists. A teacher that is not itself one of the report's rows (e.g. a
+  single-seed retrain of a baseline whose committed seeds were trained vmapped) lives in a
+  --teachers folder, so that it is not pooled with those seeds."""
   tw = run.results.get("teacher_workdir")
   if not tw:
     return None
   tw = Path(tw)
-  candidates = [ctx.runs_dir / Path(*tw.parts[k:]) for k in range(1, len(tw.parts))]
+  candidates = [root / Path(*tw.parts[k:]) for root in (ctx.runs_dir, *ctx.teacher_dirs)
+                for k in range(1, len(tw.parts))]
   candidates += [tw, run.workdir.parent / tw.name]
   for cand in candidates:
     try:

@@ -47,8 +47,12 @@ def render_report(ctx: Context) -> str:
 
 
 def generate_report(runs_dir: str | os.PathLike, out_dir: str | os.PathLike,
-                    options: ReportOptions = ReportOptions()) -> Path:
+                    options: ReportOptions = ReportOptions(),
+                    teacher_dirs: Sequence[str | os.PathLike] = ()) -> Path:
   """Writes <out_dir>/REPORT.md and <out_dir>/plots/*.png; returns the REPORT.md path.
+
+  `teacher_dirs`: folders of runs that serve only as teachers: searched for each student's
+  teacher (its similarity comparisons), never tabulated or pooled as a setup.
 
   Raises ValueError (one line, saying what to change) when `runs_dir` holds no runs or a
   results.json is malformed.
@@ -56,8 +60,12 @@ def generate_report(runs_dir: str | os.PathLike, out_dir: str | os.PathLike,
   options.validate()
   runs_dir, out_dir = Path(runs_dir), Path(out_dir)
   runs = discover_runs(runs_dir)
+  for d in teacher_dirs:
+    if not Path(d).is_dir():
+      raise ValueError(f"--teachers {str(d)!r} is not a folder.")
   out_dir.mkdir(parents=True, exist_ok=True)
-  text = render_report(build_context(runs, runs_dir, out_dir, options))
+  text = render_report(build_context(runs, runs_dir, out_dir, options,
+                                     [Path(d) for d in teacher_dirs]))
   path = out_dir / "REPORT.md"
   tmp = path.with_suffix(".md.tmp")
   tmp.write_text(text, encoding="utf-8")
@@ -72,6 +80,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
       description="Finished runs -> REPORT.md and PNG plots, our numbers beside the paper's.")
   p.add_argument("--runs", required=True, help="Folder holding run workdirs (any depth).")
   p.add_argument("--out", required=True, help="Output folder for REPORT.md and plots/.")
+  p.add_argument("--teachers", action="append", default=[], metavar="DIR",
+                 help="A folder of teacher-only runs (repeatable): searched for the students' "
+                      "teachers, not reported as rows.")
   p.add_argument("--mnist_ece_bins", type=int, default=d.mnist_ece_bins,
                  help="ECE bins for the table compared with the paper (official: 1e6).")
   p.add_argument("--alt_ece_bins", type=int, default=d.alt_ece_bins)
@@ -88,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
   options = ReportOptions(**{f.name: getattr(args, f.name)
                              for f in dataclasses.fields(ReportOptions)})
   try:
-    path = generate_report(args.runs, args.out, options)
+    path = generate_report(args.runs, args.out, options, args.teachers)
   except ValueError as e:
     raise SystemExit(f"error: {e}") from None
   print(f"Wrote {path}")

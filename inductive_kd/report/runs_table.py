@@ -10,12 +10,16 @@ from inductive_kd.report.context import Context
 
 
 def section(ctx: Context) -> list[str]:
+  teachers = "".join(f" --teachers {d}" for d in ctx.teacher_dirs)
+  teacher_note = (f"Teachers were also looked up in "
+                  f"{', '.join(f'`{d}`' for d in ctx.teacher_dirs)} (teacher-only runs, not rows "
+                  f"of this report). " if ctx.teacher_dirs else "")
   out = ["## How this was produced", "",
-         f"`python -m inductive_kd.report --runs {ctx.runs_dir} --out {ctx.out_dir}` on "
+         f"`python -m inductive_kd.report --runs {ctx.runs_dir} --out {ctx.out_dir}{teachers}` on "
          f"{datetime.date.today().isoformat()}, from {len(ctx.runs)} runs found under "
          f"`{ctx.runs_dir}` (every `**/results.json`), grouped by `results.json['name']`. "
-         f"The paper trained 400 epochs per MNIST model and 40 epochs per agreement student; "
-         f"compare the `epochs` column to see whether this schedule was shortened.", ""]
+         f"{teacher_note}The paper trained 400 epochs per MNIST model and 40 epochs per agreement "
+         f"student; compare the `epochs` column to see whether this schedule was shortened.", ""]
   rows = []
   for run in ctx.runs:
     teacher = ctx.teacher_of.get(run.key)
