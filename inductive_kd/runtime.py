@@ -5,6 +5,7 @@ Neither changes a single number the models compute; both only matter on XLA:CPU.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import platform
 
@@ -44,18 +45,46 @@ def step_jit_kwargs() -> dict:
   return {"compiler_options": dict(NO_YNN_CONV)} if jax.default_backend() == "cpu" else {}
 
 
-def machine() -> dict:
-  """What ran a result, for results.json (the report's provenance header): the devices, the CPU
-  and its core count, jax's version. Numbers differ across CPUs in the last bits (and MNIST's
-  pinned runs by up to 0.03; tests/test_pinned_quick.py), so a result says where it came from."""
-  import jax  # pylint: disable=g-import-not-at-top
-  cpu = platform.processor() or platform.machine()
+def cpu_flags() -> tuple[str, str]:
+  """(model name, sorted feature flags) of the first CPU in /proc/cpuinfo; ('', '') elsewhere."""
+  model, flags = "", ""
   try:
     with open("/proc/cpuinfo", encoding="utf-8") as f:
-      cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
-                 cpu)
+      for line in f:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and not model:
+          model = value.strip()
+        if key.strip() == "flags" and not flags:
+          flags = " ".join(sorted(value.split()))
   except OSError:
     pass
+  return model, flags
+
+
+def machine() -> dict:
+  """What ran a result, for results.json (the report's provenance header): the devices, the CPU,
+  its widest vector extension and a hash of all its feature flags, its core count and how many of
+  them this process may run on (XLA:CPU sizes its thread pool by that, so `taskset -c 0` changes
+  the float summation order), jax's version.
+  XLA:CPU picks kernels by CPU feature, so the same run on an AVX2 and an AVX-512 machine (both
+  'AMD EPYC' here) differs in the last bits and then along the whole trajectory (and MNIST's
+  pinned runs by up to 0.03; tests/test_pinned_quick.py): a result says where it came from, and
+  two results with the same flags hash, thread count and jax can be compared bit for bit."""
+  import jax  # pylint: disable=g-import-not-at-top
+  model, flags = cpu_flags()
+  present = set(flags.split())
+  isa = next((name for flag, name in (("avx512f", "avx512"), ("avx2", "avx2"), ("avx", "avx"),
+                                      ("sse4_2", "sse4.2")) if flag in present), "")
   devices = jax.devices()
-  return {"devices": f"{len(devices)} x {devices[0].device_kind}", "cpu": cpu,
-          "cores": os.cpu_count(), "jax": jax.__version__}
+  return {"devices": f"{len(devices)} x {devices[0].device_kind}",
+          "cpu": model or platform.processor() or platform.machine(), "isa": isa,
+          "cpu_flags_sha256": hashlib.sha256(flags.encode()).hexdigest()[:16] if flags else "",
+          "cores": os.cpu_count(), "usable_cores": usable_cores(), "jax": jax.__version__}
+
+
+def usable_cores() -> int:
+  """The cores this process may run on (its affinity mask: 1 under `taskset -c 0`)."""
+  try:
+    return len(os.sched_getaffinity(0))
+  except AttributeError:  # not Linux
+    return os.cpu_count() or 1

@@ -48,17 +48,10 @@ TOLERANCE = 0.06  # 2 x the measured spread (docstring).
 def machine_fingerprint() -> dict:
   import jax  # pylint: disable=g-import-not-at-top
   import jaxlib  # pylint: disable=g-import-not-at-top
-  model, flags = platform.processor(), ""
-  try:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-      key, _, value = line.partition(":")
-      if key.strip() == "model name" and not model:
-        model = value.strip()
-      if key.strip() == "flags" and not flags:
-        flags = " ".join(sorted(value.split()))
-  except OSError:
-    pass
-  return {"cpu": model, "cpu_flags_sha256": hashlib.sha256(flags.encode()).hexdigest()[:16],
+  from inductive_kd import runtime  # pylint: disable=g-import-not-at-top
+  model, flags = runtime.cpu_flags()
+  return {"cpu": platform.processor() or model,
+          "cpu_flags_sha256": hashlib.sha256(flags.encode()).hexdigest()[:16],
           "jax": jax.__version__, "jaxlib": jaxlib.__version__}
 
 
