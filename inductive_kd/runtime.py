@@ -61,6 +61,12 @@ def cpu_flags() -> tuple[str, str]:
   return model, flags
 
 
+def cpu_flags_sha256(flags: str) -> str:
+  """The first 16 hex digits of the SHA-256 of `cpu_flags()`'s flags: machines with the same
+  value run the same XLA:CPU kernels."""
+  return hashlib.sha256(flags.encode()).hexdigest()[:16]
+
+
 def machine() -> dict:
   """What ran a result, for results.json (the report's provenance header): the devices, the CPU,
   its widest vector extension and a hash of all its feature flags, its core count and how many of
@@ -78,7 +84,7 @@ def machine() -> dict:
   devices = jax.devices()
   return {"devices": f"{len(devices)} x {devices[0].device_kind}",
           "cpu": model or platform.processor() or platform.machine(), "isa": isa,
-          "cpu_flags_sha256": hashlib.sha256(flags.encode()).hexdigest()[:16] if flags else "",
+          "cpu_flags_sha256": cpu_flags_sha256(flags) if flags else "",
           "cores": os.cpu_count(), "usable_cores": usable_cores(), "jax": jax.__version__}
 
 

@@ -121,10 +121,7 @@ def _sva_splits(config, task: str):
     if not path.exists():
       logging.info("Generating the offline agreement corpus (%d sentences) in %s.",
                    d.synthetic_size, path)
-      path.parent.mkdir(parents=True, exist_ok=True)
-      tmp = path.with_name(path.name + ".tmp.gz")
-      sva_corpus.write_tsv(tmp, d.synthetic_size, d.synthetic_seed)
-      tmp.replace(path)
+      sva_corpus.write_tsv(path, d.synthetic_size, d.synthetic_seed)  # atomic
   elif not path.exists():
     raise config_lib.ConfigError(
         f"config.data.sva_tsv={str(path)!r} does not exist. Pass Linzen's "

@@ -25,7 +25,6 @@ it is within TOLERANCE of them.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import sys
@@ -51,7 +50,7 @@ def machine_fingerprint() -> dict:
   from inductive_kd import runtime  # pylint: disable=g-import-not-at-top
   model, flags = runtime.cpu_flags()
   return {"cpu": platform.processor() or model,
-          "cpu_flags_sha256": hashlib.sha256(flags.encode()).hexdigest()[:16],
+          "cpu_flags_sha256": runtime.cpu_flags_sha256(flags),
           "jax": jax.__version__, "jaxlib": jaxlib.__version__}
 
 

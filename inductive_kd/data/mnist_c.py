@@ -22,13 +22,13 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from inductive_kd.data import fileio
 from inductive_kd.data.corruptions import (
     ALGORITHM_VERSION, CORRUPTIONS, SIZE, check_images, check_name, check_seed, corrupt,
     resolve_names)
@@ -49,23 +49,8 @@ def images_digest(images: np.ndarray) -> str:
   return h.hexdigest()[:16]
 
 
-def _atomic_write(path: Path, write: Callable) -> None:
-  """Calls write(file) on a temporary file beside `path`, then renames it into place (0644)."""
-  path.parent.mkdir(parents=True, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-  try:
-    with os.fdopen(fd, "wb") as f:
-      write(f)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shared data files.
-    os.replace(tmp, path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.unlink(tmp)
-    raise
-
-
 def _atomic_savez(path: Path, **arrays) -> None:
-  _atomic_write(path, lambda f: np.savez(f, **arrays))
+  fileio.atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _read_npz(path: Path) -> dict | None:
@@ -217,7 +202,7 @@ def write_sets(out_dir, images: np.ndarray, labels: np.ndarray, names: Sequence[
       "numpy": np.__version__,  # Generator streams are pinned per NumPy version, not across.
       "files": dict(sorted(files.items())),
   }
-  _atomic_write(manifest_path, lambda f: f.write((json.dumps(manifest, indent=2) + "\n").encode()))
+  fileio.atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
   return manifest
 
 

@@ -66,6 +66,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inductive_kd.data import fileio
 from inductive_kd.data import sva_corpus
 
 FIELDS = sva_corpus.FIELDS
@@ -136,11 +137,11 @@ class Vocab:
     return [self.itos[int(i)] for i in ids if not (strip_pad and int(i) == PAD)]
 
   def save(self, path: str | os.PathLike) -> None:
-    Path(path).write_text(json.dumps({"itos": self.itos}, ensure_ascii=False))
+    fileio.atomic_write_text(path, json.dumps({"itos": self.itos}, ensure_ascii=False))
 
   @classmethod
   def load(cls, path: str | os.PathLike) -> "Vocab":
-    itos = json.loads(Path(path).read_text())["itos"]
+    itos = json.loads(Path(path).read_text(encoding="utf-8"))["itos"]
     if tuple(itos[:len(SPECIALS)]) != SPECIALS:
       raise ValueError(f"{path}: not a Vocab file (first ids must be {SPECIALS})")
     return cls(itos[len(SPECIALS):])
@@ -544,12 +545,11 @@ def load_task(task: str, path, *, max_len: int | None = 50, vocab_size: int | No
   log.info("%s; split sizes %s; vocab %d", report.summary(),
            {k: len(v["inputs"]) for k, v in splits.items()}, len(vocab))
   if cache is not None:
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.parent / (cache.name + ".tmp.npz")
-    np.savez(tmp, **{f"{s}.{k}": v for s, d in splits.items() for k, v in d.items()})
+    # The .npz last: a reader takes its presence to mean the vocabulary and report are there.
     vocab.save(cache.with_suffix(".vocab.json"))
-    cache.with_suffix(".report.json").write_text(json.dumps(report.to_json()))
-    os.replace(tmp, cache.with_suffix(".npz"))
+    fileio.atomic_write_text(cache.with_suffix(".report.json"), json.dumps(report.to_json()))
+    fileio.atomic_write(cache.with_suffix(".npz"), lambda f: np.savez(
+        f, **{f"{s}.{k}": v for s, d in splits.items() for k, v in d.items()}))
   return splits, vocab
 
 

@@ -84,6 +84,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from inductive_kd.data import fileio
 from inductive_kd.data.sva_lexicon import (
     CONJ, DET_PL, DET_SG, INTENSIFIERS, PL, PRE_ADVERBS, PREPS_NP, PREPS_PRE, PRONOUNS,
     RELATIVISERS, SG, SUBORD, Lexicon, Verb, build_lexicon, is_vowel)
@@ -516,22 +517,22 @@ def write_tsv(path: str | os.PathLike, n: int, seed: int = 0, *, vocab_size: int
               cfg: GrammarConfig = GrammarConfig()) -> int:
   """Writes header + ``n`` rows (gzip if the name ends in .gz); returns the number of rows."""
   path = os.fspath(path)
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + ".tmp"
-  raw = open(tmp, "wb")
-  if path.endswith(".gz"):  # mtime=0 and no name in the header: byte-identical for a seed
-    raw = gzip.GzipFile(filename="", mode="wb", compresslevel=4, fileobj=raw, mtime=0)
-  with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as f:
-    f.write("\t".join(FIELDS) + "\n")
-    buf = []
-    for row in generate_rows(n, seed, vocab_size=vocab_size, cfg=cfg):
-      buf.append("\t".join(row))
-      if len(buf) >= 10000:
+
+  def write(raw):
+    if path.endswith(".gz"):  # mtime=0 and no name in the header: byte-identical for a seed
+      raw = gzip.GzipFile(filename="", mode="wb", compresslevel=4, fileobj=raw, mtime=0)
+    with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as f:
+      f.write("\t".join(FIELDS) + "\n")
+      buf = []
+      for row in generate_rows(n, seed, vocab_size=vocab_size, cfg=cfg):
+        buf.append("\t".join(row))
+        if len(buf) >= 10000:
+          f.write("\n".join(buf) + "\n")
+          buf = []
+      if buf:
         f.write("\n".join(buf) + "\n")
-        buf = []
-    if buf:
-      f.write("\n".join(buf) + "\n")
-  os.replace(tmp, path)
+
+  fileio.atomic_write(path, write)
   return n
 
 
