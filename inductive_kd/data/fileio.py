@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, IO
 
+import numpy as np
+
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> None:
   """Calls `write(f)` on a binary temporary file beside `path`, then renames it into place.
@@ -37,3 +39,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
   atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def atomic_savez(path: str | os.PathLike, **arrays) -> None:
+  atomic_write(path, lambda f: np.savez(f, **arrays))

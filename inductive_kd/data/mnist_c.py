@@ -49,10 +49,6 @@ def images_digest(images: np.ndarray) -> str:
   return h.hexdigest()[:16]
 
 
-def _atomic_savez(path: Path, **arrays) -> None:
-  fileio.atomic_write(path, lambda f: np.savez(f, **arrays))
-
-
 def _read_npz(path: Path) -> dict | None:
   """The arrays of an .npz, or None when it is unreadable (truncated, not a zip, ...)."""
   try:
@@ -80,7 +76,7 @@ def load_or_build(name: str, images: np.ndarray, *, seed: int = 0, cache_dir) ->
         and int(z.get("algorithm_version", -1)) == ALGORITHM_VERSION):
       return z["images"]
   out = corrupt(images, name, seed)
-  _atomic_savez(path, images=out, seed=np.int64(seed),
+  fileio.atomic_savez(path, images=out, seed=np.int64(seed),
                 algorithm_version=np.int64(ALGORITHM_VERSION))
   return out
 
@@ -184,7 +180,7 @@ def write_sets(out_dir, images: np.ndarray, labels: np.ndarray, names: Sequence[
       status = "present, kept"
     else:
       out = corrupt(images, name, seed)
-      _atomic_savez(path, images=out, labels=labels, seed=np.int64(seed),
+      fileio.atomic_savez(path, images=out, labels=labels, seed=np.int64(seed),
                     algorithm_version=np.int64(ALGORITHM_VERSION), source=np.str_(source))
       status = "built"
     dt = time.perf_counter() - t0

@@ -548,8 +548,8 @@ def load_task(task: str, path, *, max_len: int | None = 50, vocab_size: int | No
     # The .npz last: a reader takes its presence to mean the vocabulary and report are there.
     vocab.save(cache.with_suffix(".vocab.json"))
     fileio.atomic_write_text(cache.with_suffix(".report.json"), json.dumps(report.to_json()))
-    fileio.atomic_write(cache.with_suffix(".npz"), lambda f: np.savez(
-        f, **{f"{s}.{k}": v for s, d in splits.items() for k, v in d.items()}))
+    fileio.atomic_savez(cache.with_suffix(".npz"),
+                        **{f"{s}.{k}": v for s, d in splits.items() for k, v in d.items()})
   return splits, vocab
 
 
