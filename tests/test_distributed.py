@@ -152,7 +152,9 @@ def _init_only() -> None:
   try:
     parallel.maybe_initialize_distributed("auto")
   except parallel.DistributedError as e:
-    print(f"error: {e}", file=sys.stderr)
+    # One write after a newline, so that no half-written line of another thread (gloo's C++
+    # logging, say) can end up in front of it: CI once saw exit 2 with no line starting 'error: '.
+    os.write(2, f"\nerror: {e}\n".encode())
     sys.exit(2)
   print("joined", flush=True)
 
@@ -392,8 +394,11 @@ def _run_init(procs: Processes, names_envs: dict, timeout: float = 60) -> dict:
   return out
 
 
-def _error_lines(log: str) -> list:
-  return [line for line in log.splitlines() if line.startswith("error: ")]
+def _error_line(name: str, log: str) -> str:
+  """The one line that starts with 'error: ' (the whole log in the failure message otherwise)."""
+  lines = [line for line in log.splitlines() if line.startswith("error: ")]
+  assert len(lines) == 1, (name, log[-3000:])
+  return lines[0]
 
 
 def test_unreachable_coordinator_or_missing_processes_time_out_in_one_line(tmp_path):
@@ -408,13 +413,13 @@ def test_unreachable_coordinator_or_missing_processes_time_out_in_one_line(tmp_p
   assert time.time() - start < 40
   for name, (rc, log) in out.items():
     assert rc == (2 if name == "no_cluster" else 3) and "Traceback" not in log, (name, log)
-  line, = _error_lines(out["client"][1])
+  line = _error_line("client", out["client"][1])
   assert f"cannot reach the coordinator at 127.0.0.1:{port_a} after 2 s" in line
   assert "JAX_COORDINATOR_ADDRESS" in line and "INDUCTIVE_KD_INIT_TIMEOUT" in line
-  line, = _error_lines(out["coordinator"][1])
+  line = _error_line("coordinator", out["coordinator"][1])
   assert f"not all 3 processes joined the coordinator at 127.0.0.1:{port_b} within 2 s" in line
   assert "JAX_NUM_PROCESSES" in line and "JAX_PROCESS_ID" in line
-  line, = _error_lines(out["no_cluster"][1])
+  line = _error_line("no_cluster", out["no_cluster"][1])
   assert "coordinator_address should be defined" in line and "--config.distributed=off" in line
 
 
@@ -424,7 +429,7 @@ def test_processes_that_disagree_on_the_count_both_stop(tmp_path):
     out = _run_init(procs, {"p0": _dist_env(port, 0, n=2), "p1": _dist_env(port, 1, n=3)})
   for name, (rc, log) in out.items():
     assert rc == 2, (name, log)
-    line, = _error_lines(log)
+    line = _error_line(name, log)
     assert "disagree on the process count: JAX_NUM_PROCESSES was [2, 3] but 2 processes" in line
     assert "JAX_NUM_PROCESSES=2" in line
 
@@ -436,7 +441,7 @@ def test_processes_with_different_device_counts_both_stop(tmp_path):
                             "p1": _dist_env(port, 1, devices=1)})
   for name, (rc, log) in out.items():
     assert rc == 2, (name, log)
-    line, = _error_lines(log)
+    line = _error_line(name, log)
     assert "same number of devices, got {0: 2, 1: 1}" in line and "xla_force_host" in line
 
 
