@@ -59,6 +59,9 @@ def test_real_text_runs_get_their_own_tables(tmp_path):
   real = section(text, "### `sva_cl` on `test` (real text)", "\n### ")
   assert "`sva_cl_lstm`" in corpus and "`sva_cl_numpred_lstm`" not in corpus
   assert "`sva_cl_numpred_lstm`" in real and "limited data" in real
+  # The header's schedule list names each setup once, telling the two LSTMs apart.
+  head = section(text, "## What this report was made from")
+  assert "(LSTM (`sva_cl_lstm`), LSTM (`sva_cl_numpred_lstm`))" in head
 
 
 def test_real_text_summary_puts_each_attractor_count_beside_the_majority_baseline(tmp_path):

@@ -8,6 +8,8 @@ or numbers, so the tables and the claims ask the same questions the same way.
 
 from __future__ import annotations
 
+import collections
+
 import dataclasses
 import math
 from typing import Any, Sequence
@@ -176,10 +178,15 @@ def section(ctx: Context) -> list[str]:
   out = ["## What this report was made from", ""]
   names = ctx.ordered_groups(preferred=paper_results.MNIST_SETUP_ORDER)
   rows, by_kind, machines = [], {}, set()
+  labels = collections.Counter(ctx.groups[n][0].label for n in names)
   for name in names:
     group = ctx.groups[name]
     sched = schedule(ctx, name)
-    by_kind.setdefault(sched.kind, []).append(group[0].label)
+    # One label can name several setups (the LSTM on the corpus and on real text): the config
+    # name tells them apart in the lists, as in the table's name column.
+    label = group[0].label
+    by_kind.setdefault(sched.kind, []).append(
+        label if labels[label] == 1 else f"{label} (`{group[0].name}`)")
     found = sorted({m for m in map(machine, group) if m})
     machines.update(found)
     rows.append([group[0].label, f"`{group[0].name}`", seeds_text(group), sched.describe(),
