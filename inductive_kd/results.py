@@ -9,12 +9,11 @@ Readers take the setup from these fields, never from the run's name.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-from inductive_kd import runtime
+from inductive_kd import fileio, runtime
 
 FILE = "results.json"
 HISTORY = "history.json"
@@ -23,9 +22,7 @@ _EVAL_PREFIX = "eval/"  # train._evaluate_and_log's TensorBoard tags: eval/<set>
 
 def write_json(path: Path, payload) -> None:
   """Atomically: a reader never sees a half-written file, and a killed run leaves no results."""
-  tmp = path.with_suffix(".tmp")
-  tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
-  os.replace(tmp, path)
+  fileio.atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True))
 
 
 def is_finished(workdir: Path) -> bool:

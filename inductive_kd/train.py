@@ -26,7 +26,7 @@ from clu import metric_writers
 
 from inductive_kd import checkpoint
 from inductive_kd import config as config_lib
-from inductive_kd import evaluate, losses, models, optim, parallel, runtime, tasks
+from inductive_kd import evaluate, fileio, losses, models, optim, parallel, runtime, tasks
 from inductive_kd import progress as progress_lib
 from inductive_kd import results as results_lib
 from inductive_kd import teacher as teacher_lib
@@ -355,9 +355,8 @@ def _write_config(workdir: Path, config) -> None:
   """<workdir>/config.json: the resolved config of this start (the console does not print it; it
   is also in TensorBoard's HParams tab). Rewritten on resume, where the run length may change."""
   flat = workdir_lib.flat_config(config)
-  tmp = workdir / "config.json.tmp"
-  tmp.write_text(json.dumps(flat, indent=2, sort_keys=True) + "\n")
-  tmp.replace(workdir / "config.json")
+  fileio.atomic_write_text(workdir / "config.json",
+                           json.dumps(flat, indent=2, sort_keys=True) + "\n")
 
 
 def _close(workdir, writer, payload: dict, outputs: dict, task, main: bool, seed) -> None:

@@ -71,7 +71,7 @@ import numpy as np
 from jax.experimental import multihost_utils
 
 from inductive_kd import config as config_lib
-from inductive_kd import optim, parallel
+from inductive_kd import fileio, optim, parallel
 from inductive_kd import results as results_lib
 
 FILE = "experiment.json"
@@ -186,9 +186,8 @@ def check_experiment(config, workdir: Path, seed_dirs, main: bool) -> None:
                       "" if finished else ", which cannot be checked against it")
   if main:
     workdir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"sha256": _digest(new), "config": new}, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    fileio.atomic_write_text(
+        path, json.dumps({"sha256": _digest(new), "config": new}, indent=2, sort_keys=True))
 
 
 def _lock_path(workdir: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Tests for inductive_kd/data/fileio.py: concurrent writers of one cache file never clash."""
+"""Tests for inductive_kd/fileio.py: concurrent writers of one cache file never clash."""
 
 import gzip
 import os
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from inductive_kd.data import fileio
+from inductive_kd import fileio
 from inductive_kd.data import sva_corpus
 
 

@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inductive_kd import fileio
 from inductive_kd.analysis import similarity
 
 PROBE_DIRNAME = "probes"
@@ -250,9 +251,7 @@ def save_probe_outputs(path: str, step: int, probs: Any, reps: Any | None = None
     arrays["reps"] = r
   os.makedirs(path, exist_ok=True)
   final = os.path.join(path, _PROBE_FILE.format(step=int(step)))
-  tmp = final + ".tmp.npz"
-  np.savez(tmp, **arrays)
-  os.replace(tmp, final)
+  fileio.atomic_savez(final, **arrays)
   return final
 
 

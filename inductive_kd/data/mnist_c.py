@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from inductive_kd.data import fileio
+from inductive_kd import fileio
 from inductive_kd.data.corruptions import (
     ALGORITHM_VERSION, CORRUPTIONS, SIZE, check_images, check_name, check_seed, corrupt,
     resolve_names)

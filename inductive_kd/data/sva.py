@@ -66,7 +66,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inductive_kd.data import fileio
+from inductive_kd import fileio
 from inductive_kd.data import sva_corpus
 
 FIELDS = sva_corpus.FIELDS

@@ -84,7 +84,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from inductive_kd.data import fileio
+from inductive_kd import fileio
 from inductive_kd.data.sva_lexicon import (
     CONJ, DET_PL, DET_SG, INTENSIFIERS, PL, PRE_ADVERBS, PREPS_NP, PREPS_PRE, PRONOUNS,
     RELATIVISERS, SG, SUBORD, Lexicon, Verb, build_lexicon, is_vowel)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from inductive_kd import paper_results
+from inductive_kd import fileio, paper_results
 from inductive_kd.report import attractors
 from inductive_kd.report import claims
 from inductive_kd.report import comparisons
@@ -67,9 +67,7 @@ def generate_report(runs_dir: str | os.PathLike, out_dir: str | os.PathLike,
   text = render_report(build_context(runs, runs_dir, out_dir, options,
                                      [Path(d) for d in teacher_dirs]))
   path = out_dir / "REPORT.md"
-  tmp = path.with_suffix(".md.tmp")
-  tmp.write_text(text, encoding="utf-8")
-  os.replace(tmp, path)
+  fileio.atomic_write_text(path, text)
   return path
 
 

@@ -1,8 +1,9 @@
-"""Atomic writes for the shared data caches (MNIST-C sets, the offline agreement corpus, the
-prepared agreement arrays).
+"""Atomic writes: every file the package writes for others to read (data caches, results.json,
+config.json, probe outputs, REPORT.md) appears whole or not at all.
 
 Several trainings often start at once on one machine (`run.sh`, one seed per core) and find the
-same cache missing: each builds it. The temporary file therefore has a name unique to its writer
+same cache missing (MNIST-C sets, the offline agreement corpus, the prepared agreement arrays):
+each builds it. The temporary file therefore has a name unique to its writer
 (`tempfile.mkstemp` beside the target), so the writers never write into or rename each other's
 half-written file, and a reader sees either no file or a whole one (`os.replace` is atomic).
 """
@@ -20,7 +21,7 @@ import numpy as np
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> None:
   """Calls `write(f)` on a binary temporary file beside `path`, then renames it into place.
 
-  The file gets mode 0644 (these are shared data files; mkstemp makes 0600). On any error the
+  The file gets mode 0644 (mkstemp makes 0600; these files are read by others). On any error the
   temporary file is removed and `path` is left as it was.
   """
   path = Path(path)
