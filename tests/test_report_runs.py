@@ -244,3 +244,21 @@ def test_teacher_modes_of_one_name_are_separate_setups(tmp_path):
   names = [line.split("|")[1].strip() for line in acc.splitlines() if line.startswith("| C")]
   assert abs(names.index("CNN→MLP (train-mode teacher)")
              - names.index("CNN→MLP (eval-mode teacher)")) == 1  # Side by side.
+
+
+def test_a_run_renamed_by_a_suffix_is_labelled_with_it(tmp_path):
+  """An ablation renamed with --config.name=<config name>_<suffix> gets its own row, labelled
+  with the suffix; a name that does not extend the config's (plain, kd_run) gets none."""
+  root = str(tmp_path / "runs")
+  make_mnist_runs(root)
+  teacher_dir = os.path.join(root, "s0", "mnist_cnn")
+  write_run(os.path.join(root, "t2", "mnist_cnn_to_mlp_t2"), "mnist_cnn_to_mlp_t2", 0,
+            mnist_test([0.5, 0.5, 0.5, 0.5]), CNN_TO_MLP, teacher=teacher_dir,
+            model={"name": "mlp"})
+  write_run(os.path.join(root, "kd_run"), "kd_run", 0, mnist_test([0.6, 0.5, 0.5, 0.5]),
+            CNN_TO_MLP, teacher=teacher_dir, model={"name": "mlp"})
+  acc = section(report.generate_report(root, tmp_path / "report").read_text(), "### Accuracy",
+                "\n### ")
+  assert row(acc, "`mnist_cnn_to_mlp_t2`")[:3] == ["CNN→MLP (t2)", "`mnist_cnn_to_mlp_t2`", "1"]
+  assert row(acc, "`mnist_cnn_to_mlp_t2`")[3].startswith("0.5000")
+  assert row(acc, "`mnist_cnn_to_mlp`")[0] == row(acc, "`kd_run`")[0] == "CNN→MLP"

@@ -192,13 +192,21 @@ def discover_runs(runs_dir: str | os.PathLike) -> list[Run]:
 
 def mark_variants(runs: Sequence[Run]) -> None:
   """Runs of one config name made with different teacher modes (e.g. CNN→MLP with the official
-  train-mode teacher and with the cached eval-mode one) are different setups: never pooled."""
+  train-mode teacher and with the cached eval-mode one) are different setups: never pooled.
+
+  A run renamed from its config's name by a suffix (`--config.name=sva_cl_lstm_to_
+  transformer_seq_nowarmup` for an ablation) is its own group already; the suffix goes into its
+  label too, so that it never reads like the config's own setup."""
   modes = collections.defaultdict(set)
   for run in runs:
     modes[run.name].add(run.results.get("teacher_mode"))
   for run in runs:
     mode = run.results.get("teacher_mode")
-    run.variant = f"{mode}-mode teacher" if mode and len(modes[run.name]) > 1 else ""
+    prefix = run.setup.config_name + "_"
+    parts = [run.name[len(prefix):]] if run.name.startswith(prefix) else []
+    if mode and len(modes[run.name]) > 1:
+      parts.append(f"{mode}-mode teacher")
+    run.variant = ", ".join(parts)
 
 
 def group_by_name(runs: Iterable[Run]) -> dict[str, list[Run]]:
