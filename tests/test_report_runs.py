@@ -219,15 +219,20 @@ def test_setup_not_the_name_says_what_a_run_trained(tmp_path):
              "MLP (no KD) vs the same teacher CNN")[2] == "0.3000 ± 0.1414"
 
 
+def _mnist_runs_and_student(tmp_path, folder: str, name: str, acc: float) -> str:
+  """make_mnist_runs, plus a CNN→MLP student `name` (accuracy `acc` on every set) in
+  <runs>/<folder>/<name> taught by the seed-0 CNN; returns <runs>."""
+  root = str(tmp_path / "runs")
+  make_mnist_runs(root)
+  write_run(os.path.join(root, folder, name), name, 0, mnist_test([acc] * 4), CNN_TO_MLP,
+            teacher=os.path.join(root, "s0", "mnist_cnn"), model={"name": "mlp"})
+  return root
+
+
 def test_teacher_modes_of_one_name_are_separate_setups(tmp_path):
   """CNN→MLP with the official train-mode teacher and with the eval-mode (cached) teacher are
   never pooled: two rows, each labelled with its mode, the paper's value beside both."""
-  root = str(tmp_path / "runs")
-  make_mnist_runs(root)
-  teacher_dir = os.path.join(root, "s0", "mnist_cnn")
-  write_run(os.path.join(root, "eval", "mnist_cnn_to_mlp"), "mnist_cnn_to_mlp", 0,
-            mnist_test([0.5, 0.5, 0.5, 0.5]), CNN_TO_MLP, teacher=teacher_dir,
-            model={"name": "mlp"})
+  root = _mnist_runs_and_student(tmp_path, "eval", "mnist_cnn_to_mlp", 0.5)
   with open(os.path.join(root, "eval", "mnist_cnn_to_mlp", "results.json")) as f:
     results = json.load(f)
   results["teacher_mode"] = "eval"
@@ -249,14 +254,9 @@ def test_teacher_modes_of_one_name_are_separate_setups(tmp_path):
 def test_a_run_renamed_by_a_suffix_is_labelled_with_it(tmp_path):
   """An ablation renamed with --config.name=<config name>_<suffix> gets its own row, labelled
   with the suffix; a name that does not extend the config's (plain, kd_run) gets none."""
-  root = str(tmp_path / "runs")
-  make_mnist_runs(root)
-  teacher_dir = os.path.join(root, "s0", "mnist_cnn")
-  write_run(os.path.join(root, "t2", "mnist_cnn_to_mlp_t2"), "mnist_cnn_to_mlp_t2", 0,
-            mnist_test([0.5, 0.5, 0.5, 0.5]), CNN_TO_MLP, teacher=teacher_dir,
-            model={"name": "mlp"})
+  root = _mnist_runs_and_student(tmp_path, "t2", "mnist_cnn_to_mlp_t2", 0.5)
   write_run(os.path.join(root, "kd_run"), "kd_run", 0, mnist_test([0.6, 0.5, 0.5, 0.5]),
-            CNN_TO_MLP, teacher=teacher_dir, model={"name": "mlp"})
+            CNN_TO_MLP, teacher=os.path.join(root, "s0", "mnist_cnn"), model={"name": "mlp"})
   acc = section(report.generate_report(root, tmp_path / "report").read_text(), "### Accuracy",
                 "\n### ")
   assert row(acc, "`mnist_cnn_to_mlp_t2`")[:3] == ["CNN→MLP (t2)", "`mnist_cnn_to_mlp_t2`", "1"]
