@@ -77,7 +77,7 @@ def load_or_build(name: str, images: np.ndarray, *, seed: int = 0, cache_dir) ->
       return z["images"]
   out = corrupt(images, name, seed)
   fileio.atomic_savez(path, images=out, seed=np.int64(seed),
-                algorithm_version=np.int64(ALGORITHM_VERSION))
+                      algorithm_version=np.int64(ALGORITHM_VERSION))
   return out
 
 
@@ -181,7 +181,7 @@ def write_sets(out_dir, images: np.ndarray, labels: np.ndarray, names: Sequence[
     else:
       out = corrupt(images, name, seed)
       fileio.atomic_savez(path, images=out, labels=labels, seed=np.int64(seed),
-                    algorithm_version=np.int64(ALGORITHM_VERSION), source=np.str_(source))
+                          algorithm_version=np.int64(ALGORITHM_VERSION), source=np.str_(source))
       status = "built"
     dt = time.perf_counter() - t0
     files[path.name] = {"sha256": _sha256_file(path), "seed": seed, "n": int(len(images)),

@@ -9,7 +9,6 @@ or numbers, so the tables and the claims ask the same questions the same way.
 from __future__ import annotations
 
 import collections
-
 import dataclasses
 import math
 from typing import Any, Sequence
