@@ -55,16 +55,20 @@ def managed(workdir: Path, max_to_keep: int):
 class QuietBackgroundFailures(logging.Filter):
   """Drops the reports of a failed background save, a traceback for each thread the failure
   crosses (orbax's own), and for each write it abandoned (asyncio's 'Task exception was never
-  retrieved' about an orbax coroutine): the failure is raised again in the main thread (by the
-  next save, wait_until_finished or close), where main.py reports it once."""
+  retrieved' about an orbax coroutine, or 'Future exception was never retrieved' about a
+  TensorStore write into a checkpoint being saved): the failure is raised again in the main thread
+  (by the next save, wait_until_finished or close), where main.py reports it once."""
   BACKGROUND = ("/futures/future.py", "/checkpointers/async_checkpointer.py",
                 "/checkpoint_manager.py")
+  # What names orbax in asyncio's report: the coroutine's source file (a Task), or the folder a
+  # save writes into before it is renamed to the step's (a bare TensorStore Future).
+  ORBAX_WRITE = ("/orbax/", ".orbax-checkpoint-tmp")
 
   def filter(self, record):
     if record.levelno < logging.ERROR:
       return True
     if record.name == "asyncio":
-      return "/orbax/" not in record.getMessage()
+      return not any(mark in record.getMessage() for mark in self.ORBAX_WRITE)
     return not ("/orbax/" in record.pathname and record.exc_info and
                 record.pathname.endswith(self.BACKGROUND))
 

@@ -167,3 +167,14 @@ def test_orbax_background_failure_reports_are_dropped():
   assert not quiet.filter(abandoned)
   abandoned.msg = abandoned.msg.replace(site, "/work/main/inductive_kd/")
   assert quiet.filter(abandoned)
+  # A TensorStore write the full disk failed (CI, stop 31): a bare Future, named by its folder.
+  tmp = "/tmp/w/checkpoints/4.orbax-checkpoint-tmp/default.orbax-checkpoint-tmp/ocdbt.process_0/"
+  failed_write = logging.LogRecord(
+      "asyncio", logging.ERROR, "/usr/lib/python3.11/asyncio/base_events.py", 1771,
+      "Future exception was never retrieved\nfuture: <Future finished exception=ValueError("
+      f"'RESOURCE_EXHAUSTED: Error writing \"opt_state.0.nu.BatchNorm_1.scale/0\" in OCDBT "
+      f"database at local file \"{tmp}\": Failed writing: \"{tmp}d/4b7a\": Failed to write "
+      "1233801 bytes to file 15: No space left on device [os_error_code=28]')>", (), None)
+  assert not quiet.filter(failed_write)
+  failed_write.msg = failed_write.msg.replace(tmp, "/tmp/w/data.bin")
+  assert quiet.filter(failed_write)
