@@ -112,6 +112,28 @@ def use_cache(config, task, total_steps: int | None = None) -> bool:
   return mode == "on" or not short
 
 
+def _architecture(config) -> dict:
+  """The config keys that decide the model's parameters (arch, model.*)."""
+  return {k: v for k, v in workdir_lib.flat_config(config).items()
+          if (k == "arch" or k.startswith("model.")) and k != "model.dtype"
+          and k not in workdir_lib.MUTABLE}
+
+
+def shares_init_warning(student_config, teacher_results: dict) -> str | None:
+  """A warning when a student has its teacher's model and (one of its) seed(s): train.py derives
+  the initialisation and the batch order from the seed, so that student starts where its teacher
+  started and sees the same batches; part of its similarity to the teacher is then not
+  distillation's. None otherwise."""
+  seeds = range(student_config.seed, student_config.seed + student_config.num_seeds)
+  if teacher_results.get("seed") not in seeds or (
+      _architecture(teacher_results.get("config", {})) != _architecture(student_config)):
+    return None
+  return (f"the student of seed {teacher_results['seed']} has its teacher's model and seed: it "
+          "starts from the teacher's initialisation and sees the same batches, so its similarity "
+          "to the teacher is not distillation's alone. Give it another --config.seed for an "
+          "independent student.")
+
+
 class Teacher:
   """The teacher of one student run (config.teacher, config.distill.teacher_mode)."""
 
@@ -146,11 +168,7 @@ class Teacher:
       results = results_lib.read(self.workdir)
     except ValueError as e:
       raise workdir_lib.WorkdirError(f"Teacher workdir {self.workdir}: {e}") from None
-    def architecture(config):
-      return {k: v for k, v in workdir_lib.flat_config(config).items()
-              if (k == "arch" or k.startswith("model.")) and k != "model.dtype"
-              and k not in workdir_lib.MUTABLE}
-    recorded, wanted = architecture(results.get("config", {})), architecture(self.config)
+    recorded, wanted = _architecture(results.get("config", {})), _architecture(self.config)
     if "arch" not in recorded:  # A run from before config.arch: its model fields decide.
       wanted.pop("arch", None)
     diffs = workdir_lib.differences(recorded, wanted)
@@ -166,6 +184,9 @@ class Teacher:
     results = self._read_results()
     logging.info("Reusing the teacher in %s (%s).", self.workdir,
                  next(iter(results.get("test", {}).values()), None))
+    shared = shares_init_warning(self._student_config, results)
+    if shared:
+      logging.warning("Self-distillation: %s", shared)
     self._model = models.create(**self.config.model, **task.model_kwargs)
     abstract = jax.eval_shape(lambda: self._model.init(
         {"params": jax.random.PRNGKey(0), "dropout": jax.random.PRNGKey(0)}, sample_inputs,

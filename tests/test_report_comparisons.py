@@ -1,9 +1,12 @@
 """inductive_kd.report.comparisons: each distilled student is compared with its teacher, and the
 student's baseline with the same teacher; CKA, RSA, agreement and error overlap per test set."""
 
+import numpy as np
 import pytest
 
-from tests.test_report_runs import mnist_report, row, section
+from inductive_kd import report
+from tests.test_report_runs import (N, SETS, _labels, _probs, make_mnist_runs, mnist_report,
+                                    mnist_test, row, section, write_run)
 
 
 @pytest.fixture(name="mnist_text")
@@ -33,3 +36,25 @@ def test_similarity_section_compares_student_and_baseline_to_the_same_teacher(mn
   # Jaccard 8/40 = 0.2 and 8/20 = 0.4: mean 0.3, sample std 0.1414.
   assert row(section(sim, "### Error overlap", "\n### "),
              "MLP (no KD)")[2] == "0.3000 ± 0.1414"
+
+
+def test_a_student_with_its_teachers_model_and_seed_is_marked(tmp_path):
+  """train.py derives the initialisation and the batch order from the seed: an MLP->MLP student
+  of seed 0 under the MLP of seed 0 started where its teacher did. Its pair is counted after the
+  mark; the student of seed 1 under the same teacher, and CNN->MLP (another model), are not."""
+  make_mnist_runs(str(tmp_path / "runs"))
+  teacher = tmp_path / "runs" / "s0" / "mnist_mlp"
+  rng = np.random.default_rng(1)
+  for seed in (0, 1):
+    preds = {s: dict(labels=_labels(s), pred=_labels(s), probs=_probs(_labels(s)),
+                     loss=np.zeros(N), rep=rng.normal(size=(N, 32)).astype(np.float32))
+             for s in SETS}
+    write_run(tmp_path / "runs" / f"s{seed}" / "mnist_mlp_to_mlp", "mnist_mlp_to_mlp", seed,
+              mnist_test([0.98, 0.8, 0.4, 0.5]), ("mnist", "mlp", "mlp"), preds, teacher=teacher,
+              model={"name": "mlp"})
+  text = report.generate_report(tmp_path / "runs", tmp_path / "out").read_text()
+  sim = section(text, "## 3. Teacher–student similarity")
+  cka = section(sim, "### Linear CKA", "\n### ")
+  assert row(cka, "MLP→MLP vs its teacher MLP")[:2] == ["MLP→MLP vs its teacher MLP ‡1", "2"]
+  assert row(cka, "CNN→MLP vs its teacher CNN")[0] == "CNN→MLP vs its teacher CNN"
+  assert "‡ pairs (their number after the mark) of a student with its teacher's model and seed" in sim

@@ -16,6 +16,7 @@ from inductive_kd.report.context import Context
 from inductive_kd.report.runs import MNIST_SET_ORDER, SVA_SET_ORDER, Run, order_sets, setup_label
 
 Comparison = tuple[str, str, list[tuple[Run, Run]]]
+SHARED_INIT = "‡"
 
 _METRICS = (
     ("cka", "Linear CKA of the penultimate representations"),
@@ -58,6 +59,14 @@ def _build_comparisons(ctx: Context) -> list[Comparison]:
         comps.append((f"{ctx.groups[base][0].label} (no KD) vs the same teacher {t_label}",
                       scenario, bpairs))
   return comps
+
+
+def shares_init(model: Run, teacher: Run) -> bool:
+  """A distilled student with its teacher's model and seed: train.py derives the initialisation
+  and the batch order from the seed, so it started where its teacher started and saw the same
+  batches, and part of its similarity to the teacher is not distillation's."""
+  return (model.setup.teacher is not None and model.seed is not None
+          and model.seed == teacher.seed and model.config("model") == teacher.config("model"))
 
 
 def rsa(ctx: Context, x: np.ndarray, y: np.ndarray) -> float:
@@ -122,10 +131,16 @@ def section(ctx: Context) -> list[str]:
     sets_by_comp.append(order_sets(
         {s for m, t in pairs for s in m.test_sets() if s in t.test_sets()}, order))
   all_sets = order_sets({s for ss in sets_by_comp for s in ss}, MNIST_SET_ORDER + SVA_SET_ORDER)
+  shared = [sum(shares_init(m, t) for m, t in pairs) for _, _, pairs in comps]
+  if any(shared):
+    out += [f"{SHARED_INIT} pairs (their number after the mark) of a student with its teacher's "
+            "model and seed: it started from its teacher's initialisation and saw the same "
+            "batches, so part of its similarity is not distillation's (a student with its own "
+            "`--config.seed` is independent).", ""]
   for metric, title in _METRICS:
     rows = []
-    for (label, _, pairs), sets in zip(comps, sets_by_comp):
-      row = [label, str(len(pairs))]
+    for (label, _, pairs), sets, n_shared in zip(comps, sets_by_comp, shared):
+      row = [label + (f" {SHARED_INIT}{n_shared}" if n_shared else ""), str(len(pairs))]
       for s in all_sets:
         if s not in sets:
           row.append("—")
