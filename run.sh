@@ -10,7 +10,8 @@
 #   SEEDS="0 1 2 3" RUNS=runs bash run.sh
 #
 # The jobs come from inductive_kd/experiments/grid.py: baselines first (they are the teachers of
-# the distillation runs of the same seed), then students. Finished runs (results.json present) are
+# the distillation runs of the same seed; a self-distilled student's is the next seed's), then
+# students. Finished runs (results.json present) are
 # skipped; interrupted ones resume from their checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")"

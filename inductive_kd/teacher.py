@@ -112,7 +112,7 @@ def use_cache(config, task, total_steps: int | None = None) -> bool:
   return mode == "on" or not short
 
 
-def _architecture(config) -> dict:
+def architecture(config) -> dict:
   """The config keys that decide the model's parameters (arch, model.*)."""
   return {k: v for k, v in workdir_lib.flat_config(config).items()
           if (k == "arch" or k.startswith("model.")) and k != "model.dtype"
@@ -126,7 +126,7 @@ def shares_init_warning(student_config, teacher_results: dict) -> str | None:
   distillation's. None otherwise."""
   seeds = range(student_config.seed, student_config.seed + student_config.num_seeds)
   if teacher_results.get("seed") not in seeds or (
-      _architecture(teacher_results.get("config", {})) != _architecture(student_config)):
+      architecture(teacher_results.get("config", {})) != architecture(student_config)):
     return None
   return (f"the student of seed {teacher_results['seed']} has its teacher's model and seed: it "
           "starts from the teacher's initialisation and sees the same batches, so its similarity "
@@ -168,7 +168,7 @@ class Teacher:
       results = results_lib.read(self.workdir)
     except ValueError as e:
       raise workdir_lib.WorkdirError(f"Teacher workdir {self.workdir}: {e}") from None
-    recorded, wanted = _architecture(results.get("config", {})), _architecture(self.config)
+    recorded, wanted = architecture(results.get("config", {})), architecture(self.config)
     if "arch" not in recorded:  # A run from before config.arch: its model fields decide.
       wanted.pop("arch", None)
     diffs = workdir_lib.differences(recorded, wanted)

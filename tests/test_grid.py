@@ -55,3 +55,17 @@ def test_short_grid_uses_every_configs_budget_recipe_and_its_teachers_are_short_
     list(grid.jobs("R", [0], quick=True, short=True))
   with pytest.raises(SystemExit):
     grid.main(["--short", "--quick"])
+
+
+def test_a_self_distilled_student_learns_from_the_next_seeds_baseline():
+  """The seed decides the initialisation and the batch order: a student of its teacher's model
+  and seed would start where its teacher did. With one seed there is no other teacher (the
+  trainer warns)."""
+  jobs = list(grid.jobs("R", [0, 1, 2], quick=True, phase="students", scenarios=["mnist"]))
+  teacher_of = {(j.split("--workdir=")[1].split()[0]): j.split("--config.teacher.workdir=")[1]
+                for j in jobs}
+  assert teacher_of["R/seed0/mnist_mlp_to_mlp"] == "../seed1/mnist_mlp"
+  assert teacher_of["R/seed2/mnist_cnn_to_cnn"] == "../seed0/mnist_cnn"
+  assert teacher_of["R/seed2/mnist_cnn_to_mlp"] == "mnist_cnn"  # Another model: own seed.
+  one = list(grid.jobs("R", [3], quick=True, phase="students", scenarios=["mnist"]))
+  assert all("--config.teacher.workdir=mnist_" in j for j in one)

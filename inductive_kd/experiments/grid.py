@@ -8,7 +8,10 @@ run.sh (and scripts/submit_slurm.sh, scripts/tpu_pod.sh) take their jobs from he
 Runs of seed S live in <runs>/seedS/<config name>. A distillation run's teacher is the baseline
 job of the same seed whose config is the run's `config.teacher.config` (read from the config, not
 from the run's name), so runs/seedS/mnist_cnn is both the CNN baseline and the CNN teacher of
-runs/seedS/mnist_cnn_to_*. Baselines (phase 'teachers') are listed before students.
+runs/seedS/mnist_cnn_to_*. A self-distilled student (its teacher has its model) takes the
+baseline of the next seed of the list instead (the last seed's, the first's): the seed decides the
+initialisation and the batch order, and a student of its teacher's seed would start where the
+teacher started. Baselines (phase 'teachers') are listed before students.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import sys
 from typing import Iterator, Sequence
 
 from inductive_kd import config as config_lib
+from inductive_kd import teacher as teacher_lib
 
 # The cells of each scenario, as config specs (the `quick` or `short` arg is added by --quick or
 # --short). MNIST: the
@@ -66,7 +70,7 @@ def jobs(runs: str, seeds: Sequence[int], *, quick: bool = False, short: bool = 
       spec = _with_arg(spec, "quick" if quick else "short" if short else "")
       cells[spec] = config_lib.load_config_file(spec)
   jobs_ = {False: [], True: []}
-  for seed in seeds:
+  for i, seed in enumerate(seeds):
     for spec, c in cells.items():
       cmd = [python, "main.py", f"--config={spec}", f"--workdir={runs}/seed{seed}/{c.name}",
              f"--config.seed={seed}"]
@@ -74,7 +78,13 @@ def jobs(runs: str, seeds: Sequence[int], *, quick: bool = False, short: bool = 
         if c.teacher.config not in cells:
           raise config_lib.ConfigError(f"{spec}: its teacher {c.teacher.config!r} is not a cell "
                                        "of the grid.")
-        cmd.append(f"--config.teacher.workdir={cells[c.teacher.config].name}")
+        teacher = cells[c.teacher.config]
+        other = seeds[(i + 1) % len(seeds)]
+        if other != seed and teacher_lib.architecture(teacher) == teacher_lib.architecture(c):
+          # Self-distillation: the teacher of another seed (one seed: the trainer warns).
+          cmd.append(f"--config.teacher.workdir=../seed{other}/{teacher.name}")
+        else:
+          cmd.append(f"--config.teacher.workdir={teacher.name}")
       jobs_[bool(c.teacher.config)].append(" ".join(shlex.quote(x) for x in cmd))
   wanted = {"all": (False, True), "teachers": (False,), "students": (True,)}[phase]
   for is_student in wanted:
