@@ -58,3 +58,26 @@ def test_a_student_with_its_teachers_model_and_seed_is_marked(tmp_path):
   assert row(cka, "MLP→MLP vs its teacher MLP")[:2] == ["MLP→MLP vs its teacher MLP ‡1", "2"]
   assert row(cka, "CNN→MLP vs its teacher CNN")[0] == "CNN→MLP vs its teacher CNN"
   assert "‡ pairs (their number after the mark) of a student with its teacher's model and seed" in sim
+
+
+def test_a_baseline_on_other_data_is_no_control_for_a_student(tmp_path):
+  """A real-text Transformer-seq is not compared with the LSTM teacher of a student trained on
+  the offline corpus (their test items differ): one control row, the corpus baseline's."""
+  root = tmp_path / "runs"
+  y = np.arange(N) % 2
+  preds = {"test": dict(labels=y, pred=y, probs=_probs(y, 0.75, 2), loss=np.zeros(N))}
+  test = {"test": {"mu_accuracy": 0.9, "num_examples": N}}
+  corpus = {"sva_source": "tsv", "sva_tsv": ""}
+  write_run(root / "sva_cl_lstm", "sva_cl_lstm", 0, test, ("sva_cl", "lstm", None), preds,
+            model={"name": "lstm_classifier"}, data=corpus)
+  write_run(root / "sva_cl_lstm_to_transformer_seq", "sva_cl_lstm_to_transformer_seq", 0, test,
+            ("sva_cl", "transformer_seq", "lstm"), preds, teacher=root / "sva_cl_lstm",
+            model={"name": "transformer_classifier"}, data=corpus)
+  for name, data in (("sva_cl_transformer_seq", corpus),
+                     ("sva_cl_numpred_transformer_seq", {"sva_source": "numpred"})):
+    write_run(root / name, name, 0, test, ("sva_cl", "transformer_seq", None), preds,
+              model={"name": "transformer_classifier"}, data=data)
+  text = report.generate_report(root, tmp_path / "out").read_text()
+  agree = section(section(text, "## 3. Teacher–student similarity"), "### Prediction agreement",
+                  "\n### ")
+  assert row(agree, "Transformer-seq (no KD) vs the same teacher LSTM")[1:3] == ["1", "1.0000"]

@@ -11,6 +11,7 @@ import numpy as np
 from inductive_kd import paper_results
 from inductive_kd.analysis import agreement
 from inductive_kd.analysis import similarity
+from inductive_kd.report import provenance
 from inductive_kd.report import render
 from inductive_kd.report.context import Context
 from inductive_kd.report.runs import MNIST_SET_ORDER, SVA_SET_ORDER, Run, order_sets, setup_label
@@ -50,7 +51,10 @@ def _build_comparisons(ctx: Context) -> list[Comparison]:
       continue
     teachers = list({t.key: t for _, t in pairs}.values())
     for base in names:
-      if ctx.groups[base][0].setup != group[0].setup.baseline:
+      # The student's architecture alone, on the student's data (a real-text baseline is no
+      # control for a student of the offline corpus: their test items differ).
+      if (ctx.groups[base][0].setup != group[0].setup.baseline or
+          provenance.data_source(ctx.groups[base][0]) != provenance.data_source(group[0])):
         continue
       bpairs = [(b, t) for t in teachers for b in ctx.groups[base] if b.key != t.key]
       key = (base, frozenset(t.key for t in teachers))
