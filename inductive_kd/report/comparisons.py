@@ -9,6 +9,7 @@ import collections
 import numpy as np
 
 from inductive_kd import paper_results
+from inductive_kd import teacher as teacher_lib
 from inductive_kd.analysis import agreement
 from inductive_kd.analysis import similarity
 from inductive_kd.report import provenance
@@ -69,8 +70,10 @@ def shares_init(model: Run, teacher: Run) -> bool:
   """A distilled student with its teacher's model and seed: train.py derives the initialisation
   and the batch order from the seed, so it started where its teacher started and saw the same
   batches, and part of its similarity to the teacher is not distillation's."""
+  same_model = (teacher_lib.architecture(model.results.get("config") or {}) ==
+                teacher_lib.architecture(teacher.results.get("config") or {}))
   return (model.setup.teacher is not None and model.seed is not None
-          and model.seed == teacher.seed and model.config("model") == teacher.config("model"))
+          and model.seed == teacher.seed and same_model)
 
 
 def rsa(ctx: Context, x: np.ndarray, y: np.ndarray) -> float:
