@@ -25,6 +25,10 @@ def test_spread_and_verdict_rule():
   # "Similar or worse": only a drop beyond the spread contradicts it.
   assert claims.verdict(-0.04, 0.05, claims.NOT_LOWER) == claims.REPRODUCED
   assert claims.verdict(-0.06, 0.05, claims.NOT_LOWER) == claims.NOT_REPRODUCED
+  # "Barely helps": a loss or a gain within the spread holds; only a gain beyond it contradicts.
+  assert claims.verdict(-0.5, 0.05, claims.NOT_HIGHER) == claims.REPRODUCED
+  assert claims.verdict(0.05, 0.05, claims.NOT_HIGHER) == claims.REPRODUCED
+  assert claims.verdict(0.06, 0.05, claims.NOT_HIGHER) == claims.NOT_REPRODUCED
   r, n, i, x = (claims.REPRODUCED, claims.NOT_REPRODUCED, claims.INCONCLUSIVE, claims.NOT_RUN)
   assert claims.combine([r, r]) == r and claims.combine([r, x]) == r
   assert claims.combine([r, i]) == i and claims.combine([r, i, n]) == n
@@ -107,10 +111,12 @@ def test_smoke_runs_are_said_to_be_no_evidence_and_carry_no_flag(tmp_path):
   assert "Smoke runs, shown without ⚠" in acc
 
 
-def _sva_run(root, name, seed, setup, test, model, teacher=None):
-  write_run(os.path.join(root, f"s{seed}", name), name, seed, {"test": test}, setup,
+def _sva_run(root, name, seed, setup, test, model, teacher=None, data=None):
+  """`test`: the metrics of the `test` set, or (real text) {set name: metrics}."""
+  sets = test if data else {"test": test}
+  write_run(os.path.join(root, f"s{seed}", name), name, seed, sets, setup,
             teacher=os.path.join(root, f"s{seed}", teacher) if teacher else None,
-            model={"name": model})
+            model={"name": model}, data=data)
 
 
 def test_agreement_claims_per_data_source(tmp_path):
@@ -179,3 +185,64 @@ def test_agreement_claims_follow_the_papers_order_and_compare_teachers(tmp_path)
   assert helps_more[1:3] == ["**reproduced**", "+0.015 ± 0.002"]
   assert row(cl, "LSTM→UTransformer-seq more accurate than UTransformer-seq")[1] == \
       "**not run** (no LSTM→UTransformer-seq runs)"
+
+
+def test_the_whole_order_the_teachers_calibration_and_transformer_teachers(tmp_path):
+  """All four classifiers ran: one line for the whole order in accuracy and one in ECE, over the
+  adjacent pairs. A second teacher: the LSTM teacher against it in accuracy and ECE, and the
+  second teacher's student against the student alone ("Transformer teachers barely help")."""
+  root = str(tmp_path / "runs")
+  cells = [("sva_cl_lstm", ("sva_cl", "lstm", None), 0.95, 0.03, None),
+           ("sva_cl_ut_seq", ("sva_cl", "ut_seq", None), 0.93, 0.04, None),
+           ("sva_cl_transformer_seq", ("sva_cl", "transformer_seq", None), 0.91, 0.06, None),
+           # Above the Transformer-seq in accuracy (the order broken), worse calibrated (kept).
+           ("sva_cl_transformer", ("sva_cl", "transformer", None), 0.92, 0.07, None),
+           ("sva_cl_lstm_to_transformer_seq", ("sva_cl", "transformer_seq", "lstm"), 0.92, 0.04,
+            "sva_cl_lstm"),
+           ("sva_cl_transformer_to_transformer_seq", ("sva_cl", "transformer_seq", "transformer"),
+            0.93, 0.05, "sva_cl_transformer")]
+  for seed in (0, 1):
+    d = 0.002 * seed
+    for name, setup, acc, ece, teacher in cells:
+      model = "lstm_classifier" if setup[1] == "lstm" else "transformer_classifier"
+      _sva_run(root, name, seed, setup, {"mu_accuracy": acc + d, "ece": ece + d}, model,
+               teacher=teacher)
+  text = report.generate_report(root, tmp_path / "report").read_text()
+  cl = section(section(text, "## Claims"), "### Agreement classification (`sva_cl`)", "\n### ")
+  acc = row(cl, "(μ-accuracy): the whole order, each adjacent pair")
+  assert acc[0].startswith("Transformer < Transformer-seq < UTransformer-seq < LSTM")
+  assert acc[1] == "**not reproduced**"
+  assert acc[2] == ("`Transformer < Transformer-seq` -0.010 ± 0.002 (not reproduced); "
+                    "`Transformer-seq < UTransformer-seq` +0.020 ± 0.002 (reproduced); "
+                    "`UTransformer-seq < LSTM` +0.020 ± 0.002 (reproduced)")
+  assert acc[3].startswith("`Transformer < Transformer-seq` +0.010; ")  # paper 0.964 - 0.954
+  ece = row(cl, "in reverse in ECE (20 bins, lower is better): the whole order")
+  assert ece[1] == "**reproduced**" and ece[2].startswith("`Transformer < Transformer-seq` -0.010")
+  assert row(cl, "LSTM→Transformer-seq better calibrated than Transformer→Transformer-seq: the "
+                 "LSTM teacher calibrates better")[1:3] == ["**reproduced**", "-0.010 ± 0.002"]
+  barely = row(cl, "Transformer→Transformer-seq not more accurate than Transformer-seq beyond "
+                   "the spread: Transformer teachers barely help")
+  assert barely[1:3] == ["**not reproduced**", "+0.020 ± 0.002"]  # a gain beyond the spread
+
+
+def test_real_text_claims_compare_the_five_attractor_set_in_plain_accuracy(tmp_path):
+  """numpred.test.5 has no μ-accuracy (Reflect drops items with more than 4 attractors): the
+  accuracy claims compare its plain accuracy and say so; the other sets keep μ-accuracy."""
+  root = str(tmp_path / "runs")
+  for seed in (0, 1):
+    d = 0.002 * seed
+    for name, student, acc in (("sva_cl_numpred_lstm", "lstm", 0.6),
+                               ("sva_cl_numpred_transformer_seq", "transformer_seq", 0.5)):
+      sets = {"numpred_test_4": {"mu_accuracy": acc + d, "accuracy": 0.0, "ece": 0.1},
+              "numpred_test_5": {"accuracy": acc - 0.1 + d, "ece": 0.1}}
+      _sva_run(root, name, seed, ("sva_cl", student, None), sets,
+               "lstm_classifier" if student == "lstm" else "transformer_classifier",
+               data={"sva_source": "numpred"})
+  text = report.generate_report(root, tmp_path / "report").read_text()
+  real = section(section(text, "## Claims"), "### Agreement classification (`sva_cl`), real text",
+                 "\n### ")
+  acc = row(real, "LSTM more accurate than Transformer-seq (μ-accuracy)")
+  assert acc[1] == ("**reproduced** (`numpred_test_5` in plain accuracy: μ-accuracy counts at "
+                    "most 4 attractors)")
+  assert acc[2] == ("`numpred_test_4` +0.100 ± 0.002 (reproduced); "
+                    "`numpred_test_5` +0.100 ± 0.002 (reproduced)")
